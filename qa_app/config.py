@@ -1,0 +1,37 @@
+"""Settings in one place: defaults here, overridden by env vars (QA_*) and then by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# File types the reader understands; anything else in a corpus folder is reported and skipped.
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    # Chunking: sections longer than this split at sentence ends; shorter than min merge with a neighbour.
+    chunk_max_chars: int = 480
+    chunk_min_chars: int = 40
+    chunk_overlap_chars: int = 60
+    # Files larger than this are refused rather than read into memory whole.
+    max_file_bytes: int = 64 * 1024 * 1024
+
+    def with_overrides(self, **values: object) -> Settings:
+        """Return a copy with the non-None values applied (CLI flags pass None when not given)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def load_settings() -> Settings:
+    """Defaults, then the environment: QA_CORPUS and QA_INDEX name the two folders."""
+    env = os.environ
+    return Settings().with_overrides(
+        corpus_dir=Path(env["QA_CORPUS"]) if env.get("QA_CORPUS") else None,
+        index_dir=Path(env["QA_INDEX"]) if env.get("QA_INDEX") else None,
+    )

@@ -1,0 +1,126 @@
+"""Split the normalised view of a stored text into paragraphs and table rows.
+
+The convention is the one `ingest` writes (Word's text export): a paragraph is a line; a table row is a
+run of tab-led lines, one per cell, a cell's further lines carrying no tab; a blank line separates rows and
+two blank lines end the table. All offsets here are offsets into the normalised view.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LINE = re.compile(r"[^\n]*\n?")
+
+
+@dataclass(frozen=True)
+class Cell:
+    start: int
+    end: int
+    text: str  # the cell's view text, stripped
+
+    @property
+    def flat(self) -> str:
+        """The cell text on one line: Word wraps labels such as "年度预\\n算申请" inside cells."""
+        return re.sub(r"\s+", "", self.text)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph (`cells` empty) or a table row; `table` numbers the tables of a document."""
+
+    start: int
+    end: int
+    text: str
+    cells: tuple[Cell, ...] = ()
+    table: int = -1
+    row: int = -1
+
+    @property
+    def is_row(self) -> bool:
+        return self.table >= 0
+
+
+def _cell(view: str, start: int, end: int) -> Cell:
+    raw = view[start:end]
+    lead = len(raw) - len(raw.lstrip())
+    body = raw.strip()
+    return Cell(start + lead, start + lead + len(body), body)
+
+
+def parse_blocks(view: str) -> list[Block]:
+    """Paragraph lines and table rows, in order. Blank lines are not blocks."""
+    items: list[Block | list[list[list[int]]]] = []  # paragraphs, and tables as lists of row fragments
+    blanks = 0
+    table: list[list[list[int]]] | None = None
+    for m in _LINE.finditer(view):
+        line = m.group()
+        if not line:
+            break
+        start, end = m.start(), m.start() + len(line.rstrip("\n"))
+        if line.startswith("\t"):
+            if table is None:
+                table = [[]]
+                items.append(table)
+            elif blanks:
+                table.append([])
+            table[-1].append([start + 1, end])
+            blanks = 0
+        elif not line.strip():
+            blanks += 1
+        elif table is not None and blanks <= 1:
+            table[-1][-1][1] = end  # a further paragraph of the last cell
+            blanks = 0
+        else:
+            table = None
+            blanks = 0
+            body = line.rstrip("\n")
+            lead = len(body) - len(body.lstrip())
+            stripped = body.strip()
+            items.append(Block(start + lead, start + lead + len(stripped), stripped))
+
+    blocks: list[Block] = []
+    n_tables = 0
+    for item in items:
+        if isinstance(item, Block):
+            blocks.append(item)
+            continue
+        for row, cells in enumerate(_merge_fragments(item)):
+            built = tuple(_cell(view, s, e) for s, e in cells)
+            start, end = cells[0][0] - 1, cells[-1][1]
+            blocks.append(Block(start, end, view[start:end], built, n_tables, row))
+        n_tables += 1
+    return blocks
+
+
+def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
+    """Re-join rows that a cell's trailing empty paragraph split in two.
+
+    The text export ends a row with a blank line, but a cell ending in an empty paragraph prints one too.
+    Consecutive fragments, none of a usual row width, whose cell counts add up to a usual row width (one
+    seen at least twice, of three cells or more) are one row.
+    """
+    counts: dict[int, int] = {}
+    for f in fragments:
+        counts[len(f)] = counts.get(len(f), 0) + 1
+    usual = {w for w, c in counts.items() if c >= 2 and w >= 3}
+    if not usual:
+        return fragments
+    widest = max(usual)
+    rows: list[list[list[int]]] = []
+    i = 0
+    while i < len(fragments):
+        j, total = i, 0
+        if len(fragments[i]) not in usual:
+            while j < len(fragments) and total < widest:
+                total += len(fragments[j])
+                j += 1
+                if total in usual:
+                    break
+        if j - i > 1 and total in usual:
+            rows.append([cell for f in fragments[i:j] for cell in f])
+            i = j
+        else:
+            rows.append(fragments[i])
+            i += 1
+    return rows

@@ -1,0 +1,98 @@
+"""The normalised view of a stored text, with a map back to stored offsets.
+
+Citations must quote the stored text verbatim, while matching needs a cleaner view: full-width digits
+and punctuation folded (NFKC), spaces inside numbers removed ("1805.99 万元" → "1805.99万元"), Chinese
+year digits read ("二〇二四年" → "2024年"), traditional characters simplified, and converter artefacts
+such as "[bookmark: _GoBack]" dropped. Every character of the view remembers the stored offset it came
+from, so any span found in the view maps back to an exact stored span.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+# Converter artefacts: Word bookmarks and comment anchors exported as text, zero-width characters.
+_ARTEFACT = re.compile(r"\[bookmark: [^\]\n]{0,80}\]|[\u200b-\u200f\u2060\ufeff\u00ad\r]")
+# Spaces inside a number or between a number and its unit: "1805.99 万元", "3.2 %", "2021 年".
+_NUMBER_GAP = re.compile(r"(?<=[0-9.%])[ \u00a0\u3000]+(?=[%\u4e00-\u9fff])")
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=年)")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """`text` is the view; `src[i]` is the stored offset of view char i (`src[-1]` = stored length)."""
+
+    text: str
+    src: np.ndarray
+
+    def stored_span(self, start: int, end: int) -> tuple[int, int]:
+        """Stored [start, end) covering view [start, end); an empty view span maps to an empty one."""
+        if end <= start:
+            pos = int(self.src[start])
+            return pos, pos
+        return int(self.src[start]), int(self.src[end - 1]) + 1
+
+
+@lru_cache(maxsize=65536)
+def _fold(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _apply(text: str, src: np.ndarray, pattern: re.Pattern[str], repl) -> tuple[str, np.ndarray]:
+    """Replace pattern matches; a replacement of equal length keeps per-char offsets, others collapse."""
+    pieces: list[str] = []
+    maps: list[np.ndarray] = []
+    last = 0
+    for m in pattern.finditer(text):
+        new = repl(m)
+        pieces.append(text[last : m.start()])
+        maps.append(src[last : m.start()])
+        pieces.append(new)
+        if len(new) == m.end() - m.start():
+            maps.append(src[m.start() : m.end()])
+        else:
+            maps.append(np.full(len(new), src[m.start()]))
+        last = m.end()
+    if not pieces:
+        return text, src
+    pieces.append(text[last:])
+    maps.append(src[last:])
+    return "".join(pieces), np.concatenate(maps)
+
+
+def normalize(stored: str) -> Normalized:
+    """Build the matching view of `stored` with its offset map."""
+    n = len(stored)
+    src = np.arange(n + 1, dtype=np.int64)
+    text, body = _apply(stored, src[:-1], _ARTEFACT, lambda m: "")
+    # NFKC char by char, so each output char still knows its source char.
+    folded = [_fold(c) if ord(c) > 127 else c for c in text]
+    lengths = np.fromiter((len(f) for f in folded), dtype=np.int64, count=len(folded))
+    if (lengths != 1).any():
+        body = np.repeat(body, lengths)
+    text = "".join(folded)
+    text, body = _apply(text, body, _NUMBER_GAP, lambda m: "")
+    text, body = _apply(text, body, _CN_YEAR, lambda m: m.group().translate(_CN_DIGITS))
+    text = text.replace("〇", "零")
+    simplified = _t2s().convert(text)
+    if len(simplified) == len(text):
+        text = simplified
+    return Normalized(text, np.append(body, n))
+
+
+def normalize_query(text: str) -> str:
+    """The same view for a short string (a question, a label) where offsets are not needed."""
+    return normalize(text).text

@@ -124,3 +124,92 @@ def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
             rows.append(fragments[i])
             i += 1
     return rows
+
+
+# --- table context ---------------------------------------------------------------------------------
+
+UNITS = (
+    "个百分点", "万元", "亿元", "千元", "元", "%", "‰", "人次", "件次", "批次", "万人", "人", "件", "批", "个",
+    "分", "辆", "名", "次", "户", "家", "项", "条", "台", "套", "篇", "期", "场", "天", "小时", "公里",
+    "平方米", "亩", "吨", "座", "所", "处", "卷次", "起", "份", "册", "万",
+)  # fmt: skip
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?(\d[\d,]*(?:\.\d+)*)({_UNIT_ALT})?$")
+_PAREN_UNIT = re.compile(rf"[(（]\s*(?:单位\s*[:：])?\s*({_UNIT_ALT})\s*[)）]")
+_SCORE = re.compile(r"(分值|得分|总分|评分|^分$)")
+
+
+def paren_unit(text: str) -> str:
+    """The unit named in parentheses, as in "预算支出（万元）"; "" when there is none."""
+    m = _PAREN_UNIT.search(text)
+    return m.group(1) if m else ""
+
+
+def strip_paren_unit(text: str) -> str:
+    return _PAREN_UNIT.sub("", text).strip()
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What a table row inherits: column headers, its leading merged cells filled down, a default unit."""
+
+    headers: tuple[str, ...]
+    filled: tuple[str, ...]
+    unit: str  # unit named for the whole row by its header row or a merged label cell
+
+    def column_unit(self, col: int, cell_text: str) -> str:
+        """The unit of a bare number in column `col`: its header's, a score column's 分, else the row's."""
+        header = self.headers[col] if col < len(self.headers) else ""
+        if unit := paren_unit(header):
+            return unit
+        if _SCORE.search(header):
+            return "分"
+        label = self.label(col)
+        if unit := paren_unit(label):
+            return unit
+        if _SCORE.search(label):
+            return "分"
+        return self.unit
+
+    def label(self, col: int) -> str:
+        """The nearest text cell to the left: the row's label for this column."""
+        for k in range(col - 1, -1, -1):
+            text = self.filled[k]
+            if text and not NUMERIC_CELL.match(text):
+                return text
+        return ""
+
+
+def is_numeric_cell(text: str) -> bool:
+    return bool(NUMERIC_CELL.match(text))
+
+
+def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
+    """Context for every table row, keyed by (table, row)."""
+    by_table: dict[int, list[Block]] = {}
+    for b in blocks:
+        if b.is_row:
+            by_table.setdefault(b.table, []).append(b)
+    out: dict[tuple[int, int], RowContext] = {}
+    for rows in by_table.values():
+        flats = [[c.flat for c in r.cells] for r in rows]
+        for i, row in enumerate(rows):
+            cells = flats[i]
+            header_cells: list[str] = [""] * len(cells)
+            for j in range(i - 1, -1, -1):
+                above = flats[j]
+                texts = [t for t in above if t and not is_numeric_cell(t)]
+                if len(above) == len(cells) and len(texts) >= 2 and not any(map(is_numeric_cell, above)):
+                    header_cells = above
+                    break
+            filled = list(cells)
+            for k, text in enumerate(cells):
+                if text:
+                    break
+                for j in range(i - 1, -1, -1):
+                    if k < len(flats[j]) and flats[j][k]:
+                        filled[k] = flats[j][k]
+                        break
+            unit = next((u for t in (*header_cells, *filled[:2]) if (u := paren_unit(t))), "")
+            out[(row.table, row.row)] = RowContext(tuple(header_cells), tuple(filled), unit)
+    return out

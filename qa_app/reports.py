@@ -10,6 +10,7 @@ last from the report before it in the same file.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def clean_line(text: str) -> str:
 
 
 def parse_org(text: str) -> tuple[str, tuple[str, ...]] | None:
-    """The first organisation name in `text` with its region path, e.g. 株洲市渌口区信访局 → (株洲市, 渌口区)."""
+    """The first organisation name in `text` and its region path: 株洲市渌口区信访局 → (株洲市, 渌口区)."""
     m = _ORG.search(text)
     if not m:
         return None
@@ -136,9 +137,7 @@ def split_reports(doc: Document, blocks: list[Block]) -> list[Report]:
         if year is None and reports:
             year = reports[-1].year
         s, e = doc.norm.stored_span(vs, ve)
-        reports.append(
-            Report(doc.name, n, title, org, region, year, report_type(title), s, e, vs, ve)
-        )
+        reports.append(Report(doc.name, n, title, org, region, year, report_type(title), s, e, vs, ve))
     return reports
 
 
@@ -150,7 +149,7 @@ def _find_org(title: str, blocks: list[Block]) -> tuple[str, tuple[str, ...]]:
     for block in blocks:
         if block.is_row:
             cells = [c.flat for c in block.cells if c.flat]
-            for label, value in zip(cells, cells[1:], strict=False):
+            for label, value in itertools.pairwise(cells):
                 if _ORG_FIELD.search(label) and (found := parse_org(value)):
                     return found
         else:

@@ -1,0 +1,346 @@
+"""Every figure in a report, with what it measures, whose it is, which year, and where it stands.
+
+Prose: each number with a unit ("信访救助支出519.69万元", "占30.61%", "1276 批2911人次") becomes a figure; its
+metric is the phrase before it in its clause, cleaned of subjects and function words ("我局", "其中",
+"为"). A clause that only compares ("比去年同期", "减少", "占") takes the subject of the figure before it and
+sets the period (previous year, change) or makes a share ("基本支出占比"). Tables: a numeric cell is
+labelled row·column ("年度资金总额·全年执行数") and takes its unit from the header ("（万元）"), the
+column (分值 → 分) or the row's merged label. Offsets are exact stored offsets of the number and unit.
+
+Columns of the figures table (`figures_frame`):
+    figure_id, doc, report_id, chunk_id, org, region, year, period ("current" | "previous" | "change"),
+    value (float; NaN when malformed), text (stored text of number and unit), unit, metric, section,
+    source ("text" | "table"), start, end (stored offsets of `text`), quote_start, quote_end (stored
+    offsets of the sentence or table row it stands in), malformed (bool).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from qa_app.chunk import Chunk, heading_of
+from qa_app.ingest import Document
+from qa_app.layout import NUMERIC_CELL, UNITS, Block, RowContext, row_contexts, strip_paren_unit
+from qa_app.reports import Report
+
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+NUMBER_WITH_UNIT = re.compile(rf"(?<![\d.,A-Za-z])(\d+(?:,\d{{3}})*(?:\.\d+)*)(余|多)?({_UNIT_ALT})?")
+_NOT_A_FIGURE_AFTER = re.compile(r"^(?:年|月|日|号|届|季度|岁|时|点|:\d|/)")
+_RANGE_TAIL = re.compile(rf"^[-~～至到](\d+(?:\.\d+)?)(?:余|多)?({_UNIT_ALT})")
+_SENTENCE_STOP = set("。;!?")
+_CLAUSE_STOP = set(',、:;。!?()“”"《》\n')
+_OPENERS = {")": "(", "”": "“", "》": "《"}
+
+_LEAD = re.compile(
+    r"^(?:截至|截止)?(?:\d{4}年(?:度|底|末)?|本年度|本年|今年|当年|该年|年内|年度内)|"
+    r"^(?:经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共|由|我局|我单位|本单位|本部门|本局|我县|我市|我区|单位)"
+)
+_TRAIL = re.compile(r"(?:为|是|达到了|达到|达|共计|合计|总计|共|约|的|了|有|计|超过|近|逾|分别)$")
+_GENERIC = re.compile(r"^(?:本年)?(?:支出|收入)?(?:总额|合计|共计|金额|总计|总数|数)?$")
+_PREVIOUS = re.compile(r"(?:比|较|与)?(?:去年|上年度|上年|上一年)(?:同期)?$|^(?:比|较)?同期$")
+_CHANGE = re.compile(r"(?:同比)?(?:增加|减少|增长|下降|上升|降低|上涨|提高|提升|回落|减|增)了?$")
+_COMPARE_SPLIT = re.compile(r"(?:同比|比|较|与)")
+_AFTER = re.compile(r"^的?([\u4e00-\u9fff]{2,12})")
+_RANGE = {"-", "~", "～", "至", "到"}
+_VERB_BEFORE_DE = re.compile(r"(?:设立|安排|拨付|下达|使用|投入|筹集|募集|追加)$")
+_QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|\([^()]*\)|《[^《》]*》")
+_YEAR_IN = re.compile(r"(?<![比较与])((?:19|20)\d{2})年(?!\d{1,2}月)")  # not "同比2021年"
+_CONTINUES = {"", "和", "及", "与", "、"}
+MAX_LABEL = 24
+
+
+@dataclass(frozen=True)
+class Figure:
+    figure_id: str
+    doc: str
+    report_id: str
+    chunk_id: str
+    org: str
+    region: str
+    year: int | None
+    period: str
+    value: float
+    text: str
+    unit: str
+    metric: str
+    section: str
+    source: str
+    start: int
+    end: int
+    quote_start: int
+    quote_end: int
+    malformed: bool
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A figure found in the view, before it is placed in its report and chunk."""
+
+    view_start: int
+    view_end: int
+    number: str
+    unit: str
+    metric: str
+    period: str
+    year: int | None
+    source: str
+    quote: tuple[int, int]
+
+
+def parse_number(number: str) -> tuple[float, bool]:
+    """(value, malformed): "1,805.99" → 1805.99; "1857.41.51" → (nan, True), kept but flagged."""
+    plain = number.replace(",", "")
+    if plain.count(".") > 1:
+        return float("nan"), True
+    return float(plain), False
+
+
+def _clean_label(text: str) -> str:
+    text = re.sub(r"\s+", "", text)
+    text = _QUOTED.sub(
+        lambda m: "" if len(m.group()) > 8 or "、" in m.group() or m.group()[0] in "(《" else m.group()[1:-1], text
+    )
+    text = re.sub(r"[“”\"'‘’《》()<>\[\]【】*#-]", "", text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _LEAD.sub("", text)
+        text = _TRAIL.sub("", text)
+    return text[-MAX_LABEL:]
+
+
+def short_label(text: str) -> str:
+    """A table label cut to its first phrase: long description cells make poor metric names."""
+    return re.split(r"[,:;。]", text, maxsplit=1)[0][:MAX_LABEL]
+
+
+def _clause_start(view: str, pos: int, floor: int) -> int:
+    """Where the clause ending at `pos` begins; quoted and bracketed parts do not end it."""
+    i = pos - 1
+    while i >= floor:
+        ch = view[i]
+        if ch == '"' and (j := view.rfind('"', floor, i)) >= 0:
+            i = j - 1  # ASCII quotes open and close alike: the first one met from the right closes
+            continue
+        if ch in _OPENERS:
+            opener = _OPENERS[ch]
+            j = view.rfind(opener, floor, i)
+            if j >= 0:
+                i = j - 1
+                continue
+        if ch in _CLAUSE_STOP:
+            return i + 1
+        i -= 1
+    return floor
+
+
+def _sentence_bounds(view: str, pos: int, lo: int, hi: int) -> tuple[int, int]:
+    start = pos
+    while start > lo and view[start - 1] not in _SENTENCE_STOP and view[start - 1] != "\n":
+        start -= 1
+    end = pos
+    while end < hi and view[end] not in _SENTENCE_STOP and view[end] != "\n":
+        end += 1
+    if end < hi and view[end] in _SENTENCE_STOP:
+        end += 1
+    return start, end
+
+
+def _topic(view: str, sentence_start: int, clause_start: int) -> str:
+    """The "公务接待费" of "公务接待费:本年支出总额为0.42万元"."""
+    colon = view.rfind(":", sentence_start, clause_start)
+    if colon < 0:
+        return ""
+    return _clean_label(view[_clause_start(view, colon, sentence_start) : colon])
+
+
+def _inside_brackets(view: str, pos: int, lo: int) -> bool:
+    """Numbers inside 《…》 titles or 〔…〕 document numbers are not figures."""
+    for opener, closer in (("《", "》"), ("〔", "〕"), ("[", "]")):
+        o = view.rfind(opener, lo, pos)
+        if o >= 0 and view.rfind(closer, o, pos) < 0:
+            return True
+    return False
+
+
+def scan_prose(
+    view: str, lo: int, hi: int, year: int | None, default_unit: str = "", hard: frozenset[int] = frozenset()
+) -> list[_Raw]:
+    """Figures in view[lo:hi]. `default_unit` applies to bare numbers after a colon (table text cells)."""
+    found: list[_Raw] = []
+    subject = ""
+    last_end = lo
+    for m in NUMBER_WITH_UNIT.finditer(view, lo, hi):
+        start, number, approx, unit = m.start(), m.group(1), m.group(2) or "", m.group(3) or ""
+        end = m.end()
+        after = view[end:hi]
+        if not unit:
+            tail = _RANGE_TAIL.match(after)
+            before = view[max(lo, start - 1) : start]
+            if tail:
+                unit = tail.group(2)
+            elif default_unit and before == ":" and (not after or after[0] in ",;。 \n"):
+                unit = default_unit
+            else:
+                continue
+            end = m.end()
+        if _NOT_A_FIGURE_AFTER.match(after) or view[max(lo, start - 1) : start] == "第":
+            continue
+        if _inside_brackets(view, start, lo):
+            continue
+        # A new sentence (or a heading line) forgets the subject of the last one.
+        between = view[last_end:start]
+        if any(c in _SENTENCE_STOP for c in between) or any(last_end <= h < start for h in hard):
+            subject = ""
+        sent_start, sent_end = _sentence_bounds(view, start, lo, hi)
+        floor = max(sent_start, last_end if found and last_end > sent_start else sent_start)
+        clause_at = _clause_start(view, start, floor)
+        clause = re.sub(r"\s+", "", view[clause_at:start])
+        period = "current"
+        if (
+            found
+            and found[-1].view_end > sent_start
+            and (clause in _RANGE or (_clean_label(clause) in _CONTINUES and found[-1].period != "current"))
+        ):  # "15%-20%", "分别下降8.2%、8.5%": the next number measures the same thing the same way
+            metric, period = found[-1].metric, found[-1].period
+        elif _CHANGE.search(clause):
+            period = "change"
+            head = _COMPARE_SPLIT.split(_CHANGE.sub("", clause))[0]
+            metric = _clean_label(head) or subject
+        elif _PREVIOUS.search(clause):
+            period = "previous"
+            metric = _clean_label(_COMPARE_SPLIT.split(_PREVIOUS.sub("", clause))[0]) or subject
+        elif clause.startswith("占"):
+            share = _clean_label(clause[1:])
+            metric = f"{subject}占{share}" if share and share != "比" else f"{subject}占比"
+        else:
+            metric = _clean_label(clause)
+            follows = _AFTER.match(after)
+            # "设立50万元的信访救助基金", "以及2个驻外科室": the thing measured follows the number.
+            if follows and (not metric or (after.startswith("的") and _VERB_BEFORE_DE.search(metric))):
+                metric = _clean_label(follows.group(1))
+            if _GENERIC.match(metric):
+                metric = _topic(view, sent_start, clause_at) or metric or subject
+            if metric:
+                subject = metric
+        unit = "万元" if unit == "万" else unit
+        explicit = _YEAR_IN.findall(view[sent_start:start])
+        fig_year = int(explicit[-1]) if explicit else year
+        if period == "previous" and fig_year is not None:
+            fig_year -= 1
+        text_end = m.end() if m.group(3) else m.start(1) + len(number) + len(approx)
+        found.append(_Raw(start, text_end, number, unit, metric, period, fig_year, "text", (sent_start, sent_end)))
+        last_end = text_end
+    return found
+
+
+def scan_row(view: str, block: Block, ctx: RowContext, year: int | None) -> list[_Raw]:
+    """Figures of one table row: numeric cells labelled row·column, and figures inside text cells."""
+    found: list[_Raw] = []
+    quote = (block.start, block.end)
+    for k, cell in enumerate(block.cells):
+        flat = cell.flat
+        if not flat:
+            continue
+        m = NUMERIC_CELL.match(flat)
+        if not m:
+            for raw in scan_prose(view, cell.start, cell.end, year, ctx.column_unit(k, flat)):
+                label = raw.metric or short_label(strip_paren_unit(ctx.label(k)))
+                found.append(_replace(raw, metric=label, source="table", quote=quote))
+            continue
+        number, unit = m.group(1), m.group(2) or ""
+        pos = view.find(number[0], cell.start, cell.end)
+        span_end = cell.end if unit else _number_end(view, pos, number, cell.end)
+        row_label = short_label(strip_paren_unit(ctx.label(k)))
+        header = strip_paren_unit(ctx.headers[k]) if k < len(ctx.headers) else ""
+        metric = "·".join(p for p in (row_label, header) if p)
+        unit = unit or ctx.column_unit(k, flat)
+        unit = "万元" if unit == "万" else unit
+        found.append(_Raw(pos, span_end, number, unit, metric, "current", year, "table", quote))
+    return found
+
+
+def _number_end(view: str, pos: int, number: str, limit: int) -> int:
+    """End of `number` in the view from `pos`, allowing the spaces a cell may hold inside it."""
+    i, k = pos, 0
+    while i < limit and k < len(number):
+        if view[i] == number[k]:
+            k += 1
+        i += 1
+    return i
+
+
+def _replace(raw: _Raw, **changes: object) -> _Raw:
+    return _Raw(**{**asdict(raw), **changes})
+
+
+def _hard_boundaries(blocks: list[Block]) -> frozenset[int]:
+    """Ends of heading lines: a subject never carries over a heading."""
+    return frozenset(b.end for b in blocks if not b.is_row and heading_of(b.text))
+
+
+def extract_figures(doc: Document, report: Report, blocks: list[Block], chunks: list[Chunk]) -> list[Figure]:
+    view = doc.norm.text
+    inside = [b for b in blocks if report.view_start <= b.start < report.view_end]
+    contexts = row_contexts(blocks)
+    hard = _hard_boundaries(inside)
+    raws: list[_Raw] = []
+    run: list[Block] = []
+
+    def flush() -> None:
+        if run:
+            raws.extend(scan_prose(view, run[0].start, run[-1].end, report.year, hard=hard))
+            run.clear()
+
+    for block in inside:
+        if block.is_row:
+            flush()
+            raws.extend(scan_row(view, block, contexts[(block.table, block.row)], report.year))
+        else:
+            run.append(block)
+    flush()
+
+    starts = [c.view_start for c in chunks]
+    figures: list[Figure] = []
+    for n, raw in enumerate(sorted(raws, key=lambda r: r.view_start)):
+        i = max(0, bisect.bisect_right(starts, raw.view_start) - 1)
+        while i > 0 and chunks[i].view_end <= raw.view_start:
+            i -= 1
+        chunk = chunks[i] if chunks else None
+        start, end = doc.norm.stored_span(raw.view_start, raw.view_end)
+        q_start, q_end = doc.norm.stored_span(*raw.quote)
+        value, malformed = parse_number(raw.number)
+        figures.append(
+            Figure(
+                figure_id=f"{report.report_id}/{n}",
+                doc=doc.name,
+                report_id=report.report_id,
+                chunk_id=chunk.chunk_id if chunk else "",
+                org=report.org,
+                region=report.region,
+                year=raw.year,
+                period=raw.period,
+                value=value,
+                text=doc.text[start:end],
+                unit=raw.unit,
+                metric=raw.metric,
+                section=chunk.section if chunk else "",
+                source=raw.source,
+                start=start,
+                end=end,
+                quote_start=min(q_start, start),
+                quote_end=max(q_end, end),
+                malformed=malformed,
+            )
+        )
+    return figures
+
+
+def figures_frame(figures: list[Figure]) -> pd.DataFrame:
+    columns = list(Figure.__dataclass_fields__)
+    frame = pd.DataFrame([asdict(f) for f in figures], columns=columns)
+    return frame.astype({"year": "Int64", "value": "float64", "malformed": "bool"})

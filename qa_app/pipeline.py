@@ -1,0 +1,38 @@
+"""One corpus file through every reading stage: ingest → layout → reports → chunk → figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa_app.chunk import Chunk, chunk_report
+from qa_app.config import Settings
+from qa_app.figures import Figure, extract_figures
+from qa_app.ingest import Document, read_document
+from qa_app.layout import parse_blocks
+from qa_app.reports import Report, split_reports
+
+
+@dataclass(frozen=True)
+class FileResult:
+    doc: Document
+    reports: list[Report]
+    chunks: list[Chunk]
+    figures: list[Figure]
+
+
+def process_document(doc: Document, settings: Settings) -> FileResult:
+    blocks = parse_blocks(doc.norm.text)
+    reports = split_reports(doc, blocks)
+    chunks: list[Chunk] = []
+    figures: list[Figure] = []
+    for report in reports:
+        report_chunks = chunk_report(doc, report, blocks, settings)
+        chunks.extend(report_chunks)
+        figures.extend(extract_figures(doc, report, blocks, report_chunks))
+    return FileResult(doc, reports, chunks, figures)
+
+
+def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
+    """Read and split one file; raises IngestError with a plain reason when it cannot be read."""
+    return process_document(read_document(path, name, settings.max_file_bytes), settings)

@@ -28,7 +28,10 @@ from qa_app.layout import NUMERIC_CELL, UNITS, Block, RowContext, row_contexts, 
 from qa_app.reports import Report
 
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
-NUMBER_WITH_UNIT = re.compile(rf"(?<![\d.,A-Za-z])(\d+(?:,\d{{3}})*(?:\.\d+)*)(余|多)?({_UNIT_ALT})?")
+# A thousands separator only between 1-3 digits and groups of exactly three; a comma after a digit ends it.
+NUMBER_WITH_UNIT = re.compile(
+    rf"(?<![\d.A-Za-z])(?<!\d,)(\d{{1,3}}(?:,\d{{3}})+(?![\d,])(?:\.\d+)*|\d+(?:\.\d+)*)(余|多)?({_UNIT_ALT})?"
+)
 _NOT_A_FIGURE_AFTER = re.compile(r"^(?:年|月|日|号|届|季度|岁|时|点|:\d|/)")
 _RANGE_TAIL = re.compile(rf"^[-~～至到](\d+(?:\.\d+)?)(?:余|多)?({_UNIT_ALT})")
 _SENTENCE_STOP = set("。;!?")
@@ -37,7 +40,7 @@ _OPENERS = {")": "(", "”": "“", "》": "《"}
 
 _LEAD = re.compile(
     r"^(?:截至|截止)?(?:\d{4}年(?:度|底|末)?|本年度|本年|今年|当年|该年|年内|年度内)|"
-    r"^(?:经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共|由|我局|我单位|本单位|本部门|本局|我县|我市|我区|单位)"
+    r"^(?:经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共(?![享同建治产青识])|由|我局|我单位|本单位|本部门|本局|我县|我市|我区|单位)"
 )
 _TRAIL = re.compile(r"(?:为|是|达到了|达到|达|共计|合计|总计|共|约|的|了|有|计|超过|近|逾|分别)$")
 _GENERIC = re.compile(r"^(?:本年)?(?:支出|收入)?(?:总额|合计|共计|金额|总计|总数|数)?$")
@@ -51,6 +54,7 @@ _QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|\([^()]*\)|《[^《》]*》")
 _YEAR_IN = re.compile(r"(?<![比较与])((?:19|20)\d{2})年(?!\d{1,2}月)")  # not "同比2021年"
 _CONTINUES = {"", "和", "及", "与", "、"}
 MAX_LABEL = 24
+_WRAP_MIN_LINE = 20
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,22 @@ def short_label(text: str) -> str:
     return re.split(r"[,:;。]", text, maxsplit=1)[0][:MAX_LABEL]
 
 
+def _is_wrap(view: str, i: int, floor: int) -> bool:
+    """A line break inside a sentence: text taken from PDF wraps long lines mid-sentence.
+
+    The line before it is long, is no heading, and ends in a character that cannot end a sentence.
+    """
+    j = i
+    while j > floor and view[j - 1].isspace():
+        j -= 1
+    if j <= floor or not ("\u4e00" <= view[j - 1] <= "\u9fff" or view[j - 1].isdigit()):
+        return False
+    line = view[view.rfind("\n", 0, j) + 1 : j]
+    return len(line) >= _WRAP_MIN_LINE and (heading_of(line) is None or len(line) > 2 * _WRAP_MIN_LINE)
+
+
 def _clause_start(view: str, pos: int, floor: int) -> int:
-    """Where the clause ending at `pos` begins; quoted and bracketed parts do not end it."""
+    """Where the clause ending at `pos` begins; quoted and bracketed parts and line wraps do not end it."""
     i = pos - 1
     while i >= floor:
         ch = view[i]
@@ -132,6 +150,9 @@ def _clause_start(view: str, pos: int, floor: int) -> int:
             if j >= 0:
                 i = j - 1
                 continue
+        if ch == "\n" and _is_wrap(view, i, floor):
+            i -= 1
+            continue
         if ch in _CLAUSE_STOP:
             return i + 1
         i -= 1
@@ -140,10 +161,14 @@ def _clause_start(view: str, pos: int, floor: int) -> int:
 
 def _sentence_bounds(view: str, pos: int, lo: int, hi: int) -> tuple[int, int]:
     start = pos
-    while start > lo and view[start - 1] not in _SENTENCE_STOP and view[start - 1] != "\n":
+    while (
+        start > lo
+        and view[start - 1] not in _SENTENCE_STOP
+        and (view[start - 1] != "\n" or _is_wrap(view, start - 1, lo))
+    ):
         start -= 1
     end = pos
-    while end < hi and view[end] not in _SENTENCE_STOP and view[end] != "\n":
+    while end < hi and view[end] not in _SENTENCE_STOP and (view[end] != "\n" or _is_wrap(view, end, lo)):
         end += 1
     if end < hi and view[end] in _SENTENCE_STOP:
         end += 1
@@ -279,8 +304,8 @@ def _replace(raw: _Raw, **changes: object) -> _Raw:
 
 
 def _hard_boundaries(blocks: list[Block]) -> frozenset[int]:
-    """Ends of heading lines: a subject never carries over a heading."""
-    return frozenset(b.end for b in blocks if not b.is_row and heading_of(b.text))
+    """Starts of heading lines: a subject never carries into a new section."""
+    return frozenset(b.start for b in blocks if not b.is_row and heading_of(b.text))
 
 
 def extract_figures(doc: Document, report: Report, blocks: list[Block], chunks: list[Chunk]) -> list[Figure]:

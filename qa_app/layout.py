@@ -196,7 +196,8 @@ def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
         for i, row in enumerate(rows):
             cells = flats[i]
             header_cells: list[str] = [""] * len(cells)
-            for j in range(i - 1, -1, -1):
+            # Rows of two cells are label | value pairs: they have no column headers.
+            for j in range(i - 1, -1, -1) if len(cells) >= 3 else ():
                 above = flats[j]
                 texts = [t for t in above if t and not is_numeric_cell(t)]
                 if len(above) == len(cells) and len(texts) >= 2 and not any(map(is_numeric_cell, above)):

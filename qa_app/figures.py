@@ -25,7 +25,7 @@ import pandas as pd
 from qa_app.chunk import Chunk, heading_of
 from qa_app.ingest import Document
 from qa_app.layout import NUMERIC_CELL, UNITS, Block, RowContext, row_contexts, strip_paren_unit
-from qa_app.reports import Report
+from qa_app.reports import Report, is_title_line
 
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 # A thousands separator only between 1-3 digits and groups of exactly three; a comma after a digit ends it.
@@ -133,7 +133,9 @@ def _is_wrap(view: str, i: int, floor: int) -> bool:
     if j <= floor or not ("\u4e00" <= view[j - 1] <= "\u9fff" or view[j - 1].isdigit()):
         return False
     line = view[view.rfind("\n", 0, j) + 1 : j]
-    return len(line) >= _WRAP_MIN_LINE and (heading_of(line) is None or len(line) > 2 * _WRAP_MIN_LINE)
+    if len(line) < _WRAP_MIN_LINE or is_title_line(line):
+        return False
+    return heading_of(line) is None or len(line) > 2 * _WRAP_MIN_LINE
 
 
 def _clause_start(view: str, pos: int, floor: int) -> int:

@@ -80,6 +80,11 @@ def report_type(title: str) -> str:
     return "其他"
 
 
+def is_title_line(line: str) -> bool:
+    """A line that reads like a report's title ("…绩效自评报告", "…绩效自评表")."""
+    return _is_title_candidate(clean_line(line))
+
+
 def _is_title_candidate(text: str) -> bool:
     return 4 <= len(text) <= 60 and not _SENTENCE_PUNCT.search(text) and bool(_TITLE_END.search(text))
 

@@ -1,0 +1,41 @@
+"""The Streamlit app on a real index of the seed corpus, driven by AppTest."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qa_app.cli import build
+from qa_app.config import Settings
+from qa_app.index import write_index
+
+APP = str(Path(__file__).resolve().parent.parent / "qa_app" / "app.py")
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("index")
+    settings = Settings(index_dir=out)
+    results, failures = build(settings, out=io.StringIO())
+    write_index(out, results, failures, {})
+    return out
+
+
+def test_app_shows_figures_and_filters_them(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INDEX", str(index_dir))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    at.multiselect(key="org").select("湘潭县信访局").run()
+    at.text_input(key="metric").input("信访救助支出").run()
+    shown = at.dataframe[0].value
+    assert list(shown["value"]) == [519.69]
+    assert list(shown["unit"]) == ["万元"] and list(shown["year"]) == [2024]
+
+
+def test_app_without_index_says_what_to_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "missing"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "qa-app build" in at.error[0].value

@@ -7,10 +7,13 @@ two blank lines end the table. All offsets here are offsets into the normalised 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 _LINE = re.compile(r"[^\n]*\n?")
+_MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|[\s:|-]*-[\s:|-]*\|\s*$")
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,22 @@ def parse_blocks(view: str) -> list[Block]:
     items: list[Block | list[list[list[int]]]] = []  # paragraphs, and tables as lists of row fragments
     blanks = 0
     table: list[list[list[int]]] | None = None
+    md_table: list[list[list[int]]] | None = None
     for m in _LINE.finditer(view):
         line = m.group()
         if not line:
             break
         start, end = m.start(), m.start() + len(line.rstrip("\n"))
+        if _MD_ROW.match(line):  # a Markdown table row: one line, cells between pipes
+            if md_table is None:
+                md_table = []
+                items.append(md_table)
+            if not _MD_RULE.match(line):
+                bars = [start + i for i, ch in enumerate(line) if ch == "|"]
+                md_table.append([[a + 1, b] for a, b in itertools.pairwise(bars)])
+            table, blanks = None, 0
+            continue
+        md_table = None
         if line.startswith("\t"):
             if table is None:
                 table = [[]]

@@ -151,3 +151,13 @@ def test_every_number_with_unit_yields_a_figure_with_that_text(tmp_path: Path, c
     assert texts == pieces
     for f in result.figures:
         assert result.doc.text[f.start : f.end] == f.text
+
+
+def test_markdown_table_rows_are_table_rows(tmp_path: Path) -> None:
+    body = "## 附表\n\n| 项目 | 年初预算（万元） | 实际支出（万元） |\n|---|---:|---:|\n| 救助基金 | 50 | 284.14 |\n"
+    result = run(tmp_path, body, name="r.md")
+    assert [(f.metric, f.value, f.unit) for f in result.figures] == [
+        ("救助基金·年初预算", 50, "万元"),
+        ("救助基金·实际支出", 284.14, "万元"),
+    ]
+    assert all(result.doc.text[f.start : f.end] == f.text for f in result.figures)

@@ -106,9 +106,13 @@ def _titles(view: str, blocks: list[Block]) -> list[tuple[int, str]]:
             if adjacent and len(prev_text) <= 40 and not _SENTENCE_PUNCT.search(prev_text):
                 text, first = prev_text + text, j
         if text.endswith("表"):
-            before = [clean_line(b.text) for _, b in paras[max(0, k - 3) : k] if b.end <= blocks[first].start]
-            at_top = all(len(t) <= 40 and not _SENTENCE_PUNCT.search(t) for t in before) and first == k
-            after_attachment = bool(before) and bool(_ATTACHMENT.match(before[-1]))
+            earlier = [clean_line(b.text) for j, b in paras if j < first]
+            at_top = (
+                not found
+                and not any(b.is_row for b in blocks[:first])
+                and all(len(t) <= 40 and not _SENTENCE_PUNCT.search(t) for t in earlier)
+            )
+            after_attachment = bool(earlier) and bool(_ATTACHMENT.match(earlier[-1]))
             if not (at_top or after_attachment):
                 continue
         if found and found[-1][0] == first:
@@ -175,10 +179,9 @@ def _find_org(title: str, blocks: list[Block]) -> tuple[str, tuple[str, ...]]:
 
 
 def _find_year(title: str, text: str) -> int | None:
-    """The fiscal year evaluated: the title's, else the first 年度, else the most named year."""
-    for source in (title, text):
-        m = _YEAR_DU.search(source) or (_YEAR.search(source) if source is title else None)
-        if m:
-            return int(m.group(1))
+    """The fiscal year evaluated: the title's, else the first "20XX年度", else the year named most often."""
+    m = _YEAR_DU.search(title) or _YEAR.search(title) or _YEAR_DU.search(text)
+    if m:
+        return int(m.group(1))
     years = Counter(int(y) for y in _YEAR.findall(text))
     return years.most_common(1)[0][0] if years else None

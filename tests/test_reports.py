@@ -1,0 +1,61 @@
+"""Report boundaries and metadata on small generated files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa_app.config import Settings
+from qa_app.pipeline import process_file
+
+
+def reports(tmp_path: Path, text: str) -> list[tuple[str, str, str, int | None, str]]:
+    path = tmp_path / "r.txt"
+    path.write_text(text, encoding="utf-8")
+    return [(r.title, r.org, r.region, r.year, r.type) for r in process_file(path, Settings()).reports]
+
+
+def test_no_title_no_org_no_year(tmp_path: Path) -> None:
+    assert reports(tmp_path, "工作总结\n本单位全年完成各项任务。\n") == [("工作总结", "", "", None, "其他")]
+
+
+def test_attachment_table_then_report_split_in_two(tmp_path: Path) -> None:
+    text = (
+        "附件1\n二〇二三年度广东省广州市天河区财政局\n整体支出绩效自评表\n\t项目\n\t金额\n\n\n"
+        "附件2\n2023年度广州市天河区财政局整体支出绩效自评报告\n一、基本情况\n在职人员20人。\n"
+    )
+    assert reports(tmp_path, text) == [
+        ("2023年度广东省广州市天河区财政局整体支出绩效自评表", "广东省广州市天河区财政局",
+         "广东省 › 广州市 › 天河区", 2023, "自评表"),
+        ("2023年度广州市天河区财政局整体支出绩效自评报告", "广州市天河区财政局", "广州市 › 天河区", 2023,
+         "部门整体支出"),
+    ]  # fmt: skip
+
+
+def test_table_named_in_prose_stays_inside_its_report(tmp_path: Path) -> None:
+    text = (
+        "2024年度某市教育局部门整体支出绩效自评报告\n本年度自评98分（绩效自评表如下）。\n"
+        "2024年度部门整体支出绩效自评表\n\t指标\n\t分值\n\n\n"
+        "2024年某市教育局校舍维修项目支出绩效自评报告\n项目资金100万元。\n"
+    )
+    found = reports(tmp_path, text)
+    assert [r[0] for r in found] == [
+        "2024年度某市教育局部门整体支出绩效自评报告",
+        "2024年某市教育局校舍维修项目支出绩效自评报告",
+    ]
+    assert [r[4] for r in found] == ["部门整体支出", "项目支出"]
+
+
+def test_org_from_a_labelled_field_and_inherited_by_the_next_report(tmp_path: Path) -> None:
+    text = (
+        "2022年度部门整体支出绩效评价报告\n\t单位名称\n\t湘西州吉首市民政局\n\n\n正文。\n"
+        "2022年低保资金项目支出绩效评价报告\n\t项目实施单位\n\t民政局\n\n\n正文。\n"
+    )
+    assert [(r[1], r[2], r[3]) for r in reports(tmp_path, text)] == [
+        ("湘西州吉首市民政局", "湘西州 › 吉首市", 2022),
+        ("湘西州吉首市民政局", "湘西州 › 吉首市", 2022),
+    ]
+
+
+def test_signed_date_is_not_the_fiscal_year(tmp_path: Path) -> None:
+    text = "某县信访局\n\n2023年信访救助基金项目支出绩效自评报告\n正文。\n某县信访局\n2024年5月22日\n"
+    assert reports(tmp_path, text)[0][3] == 2023

@@ -28,10 +28,12 @@ _YEAR = re.compile(r"((?:19|20)\d{2})年(?!\d{1,2}月)")
 _YEAR_DU = re.compile(r"((?:19|20)\d{2})年度")
 
 # Administrative regions, outermost first, then the body's own name ending in an organ suffix.
-_REGION = rf"[{_CJK}]{{2,7}}?(?:自治区|自治州|自治县|特别行政区|省|市|州|地区|盟|县|区|旗)"
-_ORG = re.compile(
-    rf"((?:{_REGION})+)([{_CJK}]{{1,12}}?(?:委员会|办公室|管理局|局|委|办|厅|中心|院|所|站|部|队|馆|会|署|府|司|社|庭))"
-)
+# Names hold no function words: "位于北京市的公司" is a phrase, not an organisation.
+_NAME_CHAR = rf"(?:(?![的于在是为了和与及或等从向对把被将])[{_CJK}])"
+_REGION = rf"{_NAME_CHAR}{{2,7}}?(?:自治区|自治州|自治县|特别行政区|省|市|州|地区|盟|县|区|旗)"
+_ORGAN = r"(?:委员会|办公室|管理局|局|委|办|厅|中心|院|所|站|部|队|馆|会|署|府|公司|集团|社|庭)"
+_ORG = re.compile(rf"((?:{_REGION})+)({_NAME_CHAR}{{1,12}}?{_ORGAN})")
+_NAMED_BODY = re.compile(rf"^{_NAME_CHAR}{{2,20}}?{_ORGAN}$")
 _REGION_PART = re.compile(_REGION)
 _ORG_FIELD = re.compile(r"(单位名称|部门名称|填报单位|预算单位|评价单位|实施单位)")
 
@@ -125,7 +127,8 @@ def split_reports(doc: Document, blocks: list[Block]) -> list[Report]:
     """The reports of one document, covering all of its text; a file with no title is one report."""
     view = doc.norm.text
     titles = _titles(view, blocks)
-    if not titles:
+    titled = bool(titles)
+    if not titled:  # no title line: the first line names the report, and tells nothing of its metadata
         first = next((clean_line(b.text) for b in blocks if not b.is_row and b.text.strip()), "")
         titles = [(0, first[:60] or doc.name)]
     # Text before the first title (an 附件 line, the organisation's name) belongs to the first report.
@@ -138,20 +141,22 @@ def split_reports(doc: Document, blocks: list[Block]) -> list[Report]:
     reports: list[Report] = []
     for n, ((_, title), vs, ve) in enumerate(zip(titles, starts, ends, strict=True)):
         inside = [b for b in blocks if vs <= b.start < ve]
-        org, path = _find_org(title, inside)
+        org, path = _find_org(title if titled else "", inside, doc.name)
         region = " › ".join(path)
         if not region and reports:  # "信访局" in a project report: the file's organisation, named before
             org, region = reports[-1].org, reports[-1].region
-        year = _find_year(title, view[vs:ve])
+        year = _find_year(title if titled else "", view[vs:ve])
         if year is None and reports:
             year = reports[-1].year
         s, e = doc.norm.stored_span(vs, ve)
-        reports.append(Report(doc.name, n, title, org, region, year, report_type(title), s, e, vs, ve))
+        reports.append(
+            Report(doc.name, n, title, org, region, year, report_type(title) if titled else "其他", s, e, vs, ve)
+        )
     return reports
 
 
-def _find_org(title: str, blocks: list[Block]) -> tuple[str, tuple[str, ...]]:
-    """Title first, then labelled fields, then a line that is only a name, then the most named one."""
+def _find_org(title: str, blocks: list[Block], file_name: str) -> tuple[str, tuple[str, ...]]:
+    """Title, labelled fields, a line that is only a name, the file's name, then the most named one."""
     found = parse_org(re.sub(r"^\d{4}年度?", "", title))
     if found:
         return found
@@ -170,6 +175,11 @@ def _find_org(title: str, blocks: list[Block]) -> tuple[str, tuple[str, ...]]:
         text = clean_line(block.text)
         if not block.is_row and len(text) <= 30 and (found := parse_org(text)) and text.startswith(found[0]):
             return found
+    stem = re.sub(r"^[\w-]*?_", "", file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    if found := parse_org(stem):
+        return found
+    if _NAMED_BODY.match(stem):
+        return stem, ()
     names = Counter(m.group(0) for b in blocks for m in _ORG.finditer(clean_line(b.text)))
     if names:
         name, count = names.most_common(1)[0]

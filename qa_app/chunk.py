@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from qa_app.config import Settings
 from qa_app.ingest import Document
-from qa_app.layout import Block, RowContext, is_numeric_cell, row_contexts, strip_paren_unit
+from qa_app.layout import Layout, RowContext, is_numeric_cell, strip_paren_unit
 from qa_app.reports import Report, clean_line
 
 _HEADINGS = (
@@ -129,10 +129,9 @@ def render_row(cells: list[str], ctx: RowContext) -> str:
     return " ".join([label, *parts] if label else parts)
 
 
-def _units(doc: Document, report: Report, blocks: list[Block]) -> list[_Unit]:
+def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
     """The report's units, each with the heading path in force where it stands."""
     view = doc.norm.text
-    contexts = row_contexts(blocks)
     stack: list[tuple[float, str]] = []
     units: list[_Unit] = []
 
@@ -144,7 +143,7 @@ def _units(doc: Document, report: Report, blocks: list[Block]) -> list[_Unit]:
     def path() -> tuple[str, ...]:
         return tuple(t for _, t in stack)
 
-    inside = [b for b in blocks if report.view_start <= b.start < report.view_end]
+    inside = layout.within(report.view_start, report.view_end)
     # Lines up to the title's last line (an 附件 line, the organisation's name) set no heading.
     title_end = next(
         (
@@ -196,7 +195,7 @@ def _units(doc: Document, report: Report, blocks: list[Block]) -> list[_Unit]:
                     numbered(found)
                 units.append(_Unit(s, e, _SPACES.sub(" ", line), "text", path()))
             continue
-        ctx = contexts[(block.table, block.row)]
+        ctx = layout.context(block)
         units.append(_Unit(block.start, block.end, render_row(cells, ctx), "table", path()))
     return units
 
@@ -223,9 +222,9 @@ def _split_long(view: str, unit: _Unit, max_chars: int, overlap: int) -> list[tu
     return spans
 
 
-def chunk_report(doc: Document, report: Report, blocks: list[Block], settings: Settings) -> list[Chunk]:
+def chunk_report(doc: Document, report: Report, layout: Layout, settings: Settings) -> list[Chunk]:
     view = doc.norm.text
-    units = _units(doc, report, blocks)
+    units = _units(doc, report, layout)
     # Sections: runs of units under one heading path; a tiny one joins the section after it.
     sections: list[list[_Unit]] = []
     for unit in units:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from qa_app.chunk import Chunk, heading_of
 from qa_app.ingest import Document
-from qa_app.layout import NUMERIC_CELL, UNITS, Block, RowContext, row_contexts, strip_paren_unit
+from qa_app.layout import NUMERIC_CELL, UNITS, Block, Layout, RowContext, strip_paren_unit
 from qa_app.reports import Report, is_title_line
 
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
@@ -54,6 +54,7 @@ _QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|\([^()]*\)|《[^《》]*》")
 _YEAR_IN = re.compile(r"(?<![比较与])((?:19|20)\d{2})年(?!\d{1,2}月)")  # not "同比2021年"
 _CONTINUES = {"", "和", "及", "与", "、"}
 MAX_LABEL = 24
+MAX_SENTENCE = 600
 _WRAP_MIN_LINE = 20
 
 
@@ -162,6 +163,8 @@ def _clause_start(view: str, pos: int, floor: int) -> int:
 
 
 def _sentence_bounds(view: str, pos: int, lo: int, hi: int) -> tuple[int, int]:
+    """The sentence around `pos`, at most MAX_SENTENCE characters each way (text without stops is bounded)."""
+    lo, hi = max(lo, pos - MAX_SENTENCE), min(hi, pos + MAX_SENTENCE)
     start = pos
     while (
         start > lo
@@ -217,7 +220,7 @@ def scan_prose(
             end = m.end()
         if _NOT_A_FIGURE_AFTER.match(after) or view[max(lo, start - 1) : start] == "第":
             continue
-        if _inside_brackets(view, start, lo):
+        if _inside_brackets(view, start, max(lo, start - MAX_SENTENCE)):
             continue
         # A new sentence (or a heading line) forgets the subject of the last one.
         between = view[last_end:start]
@@ -310,10 +313,9 @@ def _hard_boundaries(blocks: list[Block]) -> frozenset[int]:
     return frozenset(b.start for b in blocks if not b.is_row and heading_of(b.text))
 
 
-def extract_figures(doc: Document, report: Report, blocks: list[Block], chunks: list[Chunk]) -> list[Figure]:
+def extract_figures(doc: Document, report: Report, layout: Layout, chunks: list[Chunk]) -> list[Figure]:
     view = doc.norm.text
-    inside = [b for b in blocks if report.view_start <= b.start < report.view_end]
-    contexts = row_contexts(blocks)
+    inside = layout.within(report.view_start, report.view_end)
     hard = _hard_boundaries(inside)
     raws: list[_Raw] = []
     run: list[Block] = []
@@ -326,7 +328,7 @@ def extract_figures(doc: Document, report: Report, blocks: list[Block], chunks: 
     for block in inside:
         if block.is_row:
             flush()
-            raws.extend(scan_row(view, block, contexts[(block.table, block.row)], report.year))
+            raws.extend(scan_row(view, block, layout.context(block), report.year))
         else:
             run.append(block)
     flush()

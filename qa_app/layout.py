@@ -7,6 +7,7 @@ two blank lines end the table. All offsets here are offsets into the normalised 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -228,3 +229,25 @@ def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
             unit = next((u for t in (*header_cells, *filled[:2]) if (u := paren_unit(t))), "")
             out[(row.table, row.row)] = RowContext(tuple(header_cells), tuple(filled), unit)
     return out
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A document's blocks with the context of every table row, computed once per document."""
+
+    blocks: list[Block]
+    rows: dict[tuple[int, int], RowContext]
+    starts: list[int]
+
+    def within(self, start: int, end: int) -> list[Block]:
+        """The blocks that start in view [start, end)."""
+        lo = bisect.bisect_left(self.starts, start)
+        return self.blocks[lo : bisect.bisect_left(self.starts, end, lo)]
+
+    def context(self, block: Block) -> RowContext:
+        return self.rows[(block.table, block.row)]
+
+
+def parse_layout(view: str) -> Layout:
+    blocks = parse_blocks(view)
+    return Layout(blocks, row_contexts(blocks), [b.start for b in blocks])

@@ -9,7 +9,7 @@ from qa_app.chunk import Chunk, chunk_report
 from qa_app.config import Settings
 from qa_app.figures import Figure, extract_figures
 from qa_app.ingest import Document, read_document
-from qa_app.layout import parse_blocks
+from qa_app.layout import parse_layout
 from qa_app.reports import Report, split_reports
 
 
@@ -22,14 +22,14 @@ class FileResult:
 
 
 def process_document(doc: Document, settings: Settings) -> FileResult:
-    blocks = parse_blocks(doc.norm.text)
-    reports = split_reports(doc, blocks)
+    layout = parse_layout(doc.norm.text)
+    reports = split_reports(doc, layout)
     chunks: list[Chunk] = []
     figures: list[Figure] = []
     for report in reports:
-        report_chunks = chunk_report(doc, report, blocks, settings)
+        report_chunks = chunk_report(doc, report, layout, settings)
         chunks.extend(report_chunks)
-        figures.extend(extract_figures(doc, report, blocks, report_chunks))
+        figures.extend(extract_figures(doc, report, layout, report_chunks))
     return FileResult(doc, reports, chunks, figures)
 
 

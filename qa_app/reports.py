@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from qa_app.ingest import Document
-from qa_app.layout import Block
+from qa_app.layout import Block, Layout
 
 _CJK = r"\u4e00-\u9fff"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
@@ -123,9 +123,10 @@ def _titles(view: str, blocks: list[Block]) -> list[tuple[int, str]]:
     return found
 
 
-def split_reports(doc: Document, blocks: list[Block]) -> list[Report]:
+def split_reports(doc: Document, layout: Layout) -> list[Report]:
     """The reports of one document, covering all of its text; a file with no title is one report."""
     view = doc.norm.text
+    blocks = layout.blocks
     titles = _titles(view, blocks)
     titled = bool(titles)
     if not titled:  # no title line: the first line names the report, and tells nothing of its metadata
@@ -140,7 +141,7 @@ def split_reports(doc: Document, blocks: list[Block]) -> list[Report]:
     ends = [*starts[1:], len(view)]
     reports: list[Report] = []
     for n, ((_, title), vs, ve) in enumerate(zip(titles, starts, ends, strict=True)):
-        inside = [b for b in blocks if vs <= b.start < ve]
+        inside = layout.within(vs, ve)
         org, path = _find_org(title if titled else "", inside, doc.name)
         region = " › ".join(path)
         if not region and reports:  # "信访局" in a project report: the file's organisation, named before

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import cn2an
+
 from qa_app.config import Settings
 from qa_app.ingest import Document
-from qa_app.layout import Layout, RowContext, is_numeric_cell, strip_paren_unit
+from qa_app.layout import NUMERIC_CELL, Layout, RowContext, is_numeric_cell, strip_paren_unit
 from qa_app.reports import Report, clean_line
 
 _HEADINGS = (
@@ -84,21 +86,12 @@ def heading_of(line: str) -> tuple[float, str, int] | None:
 
 
 def _number(marker: str) -> int:
+    """The number of a heading marker: "（十二）" → 12, "3." → 3."""
     digits = re.sub(r"\D", "", marker)
     if digits:
         return int(digits)
-    cn = re.sub(r"[^一二三四五六七八九十]", "", marker)
-    values = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
-    if not cn:
-        return 0
-    if cn == "十":
-        return 10
-    if cn.startswith("十"):
-        return 10 + values.get(cn[1:], 0)
-    if "十" in cn:
-        tens, _, ones = cn.partition("十")
-        return values.get(tens, 0) * 10 + values.get(ones, 0)
-    return values.get(cn, 0)
+    numeral = re.sub(r"[^一二三四五六七八九十百]", "", marker)
+    return int(cn2an.cn2an(numeral, "normal")) if numeral else 0
 
 
 def _label_row(cells: list[str]) -> bool:
@@ -119,9 +112,10 @@ def render_row(cells: list[str], ctx: RowContext) -> str:
     for k, text in enumerate(cells):
         if not text:
             continue
-        if is_numeric_cell(text):
+        numeric = NUMERIC_CELL.match(text)
+        if numeric:
             header = strip_paren_unit(ctx.headers[k]) if k < len(ctx.headers) else ""
-            unit = ctx.column_unit(k, text) if not text[-1:].isalpha() else ""
+            unit = "" if numeric.group(2) else ctx.column_unit(k, text)
             parts.append(f"{header} {text}{unit}".strip())
         else:
             parts.append(text)

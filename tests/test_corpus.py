@@ -199,3 +199,10 @@ def test_figures_cover_numbers_with_units(corpus_results, capsys) -> None:
         for line in missed:
             print("  missed:", line)
     assert share >= 0.98
+
+
+def test_indexed_table_row_reads_each_value_with_header_and_unit(corpus_results: dict[str, FileResult]) -> None:
+    chunk = next(c for c in corpus_results["001_8614dcb30a713240.txt"].chunks if "年度资金总额" in c.index_text)
+    row = next(line for line in chunk.index_text.splitlines() if "年度资金总额" in line)
+    assert row.endswith("年度资金总额 年初预算数 649.24万元 全年预算数 1186.96万元 全年执行数 1186.19万元 "
+                        "分值 10分 执行率 99.94% 得分 9.94分")  # fmt: skip

@@ -7,6 +7,7 @@ st.dataframe / st.text, which escape it: nothing from a report is rendered as HT
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,13 @@ import streamlit as st
 
 from qa_app.config import load_settings
 from qa_app.index import IndexError_, load_tables
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Text from a report as a label Streamlit will not read as markdown or HTML."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 @st.cache_resource(show_spinner="Loading the index…")
@@ -64,7 +72,7 @@ def main() -> None:
             shown = shown[shown["metric"].str.contains(metric.strip(), regex=False)]
         columns = ["org", "year", "period", "metric", "value", "unit", "text", "section", "doc"]
         st.caption(f"{len(shown)} figures")
-        st.dataframe(shown[columns], hide_index=True, use_container_width=True)
+        st.dataframe(shown[columns], hide_index=True)
         st.download_button(
             "Download CSV", shown[columns].to_csv(index=False).encode("utf-8-sig"), "figures.csv", "text/csv"
         )
@@ -75,13 +83,12 @@ def main() -> None:
         st.dataframe(
             listing[["doc", "org", "region", "year", "type", "title", "sections", "figures"]],
             hide_index=True,
-            use_container_width=True,
         )
         titles = dict(zip(reports["report_id"], reports["title"], strict=True))
         chosen = st.selectbox("Read a report", list(titles), format_func=lambda rid: titles[rid], key="report")
         if chosen:
             for row in chunks[chunks["report_id"] == chosen].itertuples():
-                with st.expander(row.section or "(opening)"):
+                with st.expander(plain(row.section) or "(opening)"):
                     st.text(row.text)
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from qa_app.config import load_settings
-from qa_app.index import IndexError_, load_tables
+from qa_app.index import IndexUnavailable, load_tables
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -40,7 +40,7 @@ def main() -> None:
     manifest = json.loads(manifest_path.read_text("utf-8"))
     try:
         data = tables(str(settings.index_dir), manifest.get("built_at", ""))
-    except IndexError_ as exc:
+    except IndexUnavailable as exc:
         st.error(str(exc))
         return
     reports, figures, chunks = data["reports"], data["figures"], data["chunks"]

@@ -120,17 +120,17 @@ def write_index(index_dir: Path, results: list[FileResult], failures: list[Failu
         raise
 
 
-class IndexError_(Exception):
+class IndexUnavailable(Exception):
     """The index folder is missing or unreadable; the message says what to run."""
 
 
 def load_tables(index_dir: Path) -> dict[str, pd.DataFrame]:
     manifest_path = index_dir / "manifest.json"
     if not manifest_path.exists():
-        raise IndexError_(f"no index in {index_dir}: run `qa-app build` first")
+        raise IndexUnavailable(f"no index in {index_dir}: run `qa-app build` first")
     manifest = json.loads(manifest_path.read_text("utf-8"))
     if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise IndexError_(f"index in {index_dir} has an old schema: run `qa-app build` again")
+        raise IndexUnavailable(f"index in {index_dir} has an old schema: run `qa-app build` again")
     return {
         name: pd.read_parquet(index_dir / f"{name}.parquet") for name in ("documents", "reports", "chunks", "figures")
     }

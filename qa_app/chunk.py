@@ -165,12 +165,11 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
         if not block.is_row:
             found = heading_of(block.text) if i > title_end else None
             nxt = inside[i + 1] if i + 1 < len(inside) else None
+            caption = _SPACES.sub(" ", clean_line(block.text))
             if found:
                 numbered(found)
-            elif (
-                i > title_end and nxt is not None and nxt.is_row and nxt.row == 0 and len(clean_line(block.text)) <= 30
-            ):
-                push(CAPTION_LEVEL, clean_line(block.text))
+            elif i > title_end and nxt is not None and nxt.is_row and nxt.row == 0 and len(caption) <= 30:
+                push(CAPTION_LEVEL, caption)  # a short line right above a table names it
             units.append(_Unit(block.start, block.end, _SPACES.sub(" ", block.text), "text", path()))
             continue
         cells = [c.flat for c in block.cells]

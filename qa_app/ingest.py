@@ -55,6 +55,8 @@ def read_document(path: Path, name: str | None = None, max_bytes: int | None = N
     elif suffix == ".docx":
         text, encoding = docx_text(data), "docx"
     elif suffix == ".pdf":
+        from qa_app.pdftext import pdf_text  # pdfplumber is heavy; load it only for PDFs
+
         text, encoding = pdf_text(data), "pdf"
     else:
         raise IngestError(f"unsupported file type {suffix or '(none)'}")
@@ -131,17 +133,33 @@ def render_blocks(blocks: Iterable[str | list[str]]) -> str:
     for block in blocks:
         if isinstance(block, str):
             if in_table:
-                out.append("\n")  # a table ends with two blank lines
+                out.append("\n\n")  # a table ends with two blank lines
                 in_table = False
             out.append(block.replace("\t", " ") + "\n")
         else:
             if in_table:
                 out.append("\n")  # rows are separated by one blank line
-            out.append("".join("\t" + cell.replace("\t", " ").strip("\n") + "\n" for cell in block))
+            out.append("".join("\t" + _cell_lines(cell) + "\n" for cell in block))
             in_table = True
     if in_table:
-        out.append("\n")
+        out.append("\n\n")
     return "".join(out)
+
+
+def _cell_lines(cell: str) -> str:
+    """A cell's text as lines: no tabs, no blank lines at its ends, never two blank lines in a row.
+
+    A tab would start a new cell and two blank lines would end the table, so neither may occur inside one.
+    """
+    lines = cell.replace("\t", " ").split("\n")
+    kept: list[str] = []
+    for line in lines:
+        if not line.strip() and (not kept or not kept[-1].strip()):
+            continue
+        kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept)
 
 
 # --- .docx -----------------------------------------------------------------------------------------
@@ -170,63 +188,3 @@ def docx_text(data: bytes) -> str:
     except ValueError as exc:
         raise IngestError(f"not a readable .docx ({exc})") from exc
     return render_blocks(blocks)
-
-
-# --- .pdf ------------------------------------------------------------------------------------------
-
-
-def pdf_text(data: bytes) -> str:
-    """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order."""
-    import io
-
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            blocks: list[str | list[str]] = []
-            for page in pdf.pages:
-                blocks.extend(_pdf_page_blocks(page))
-    except Exception as exc:  # pdfminer raises many types on malformed files; classify the wrapped one
-        cause = exc.__cause__ or exc.__context__ or exc
-        if isinstance(cause, PDFEncryptionError | PDFPasswordIncorrect) or isinstance(
-            exc, PDFEncryptionError | PDFPasswordIncorrect
-        ):
-            raise IngestError("encrypted PDF (password protected)") from exc
-        raise IngestError(f"not a readable PDF ({type(cause).__name__})") from exc
-    if not any(b.strip() if isinstance(b, str) else any(c.strip() for c in b) for b in blocks):
-        raise IngestError("no text layer (scanned PDF?)")
-    return render_blocks(blocks)
-
-
-def _pdf_page_blocks(page) -> list[str | list[str]]:
-    """One page: tables where ruled, paragraphs elsewhere, ordered top to bottom."""
-    tables = page.find_tables()
-    placed: list[tuple[float, str | list[str]]] = []
-    text_page = page
-    for table in tables:
-        text_page = text_page.outside_bbox(table.bbox)
-        for row, row_cells in zip(table.rows, table.extract(), strict=False):
-            cells = [c for c, cell in zip(row_cells, row.cells, strict=False) if cell is not None]
-            placed.append((row.bbox[1], [(c or "").replace("\n", "") for c in cells]))
-    lines = text_page.extract_text_lines(layout=False, strip=True, return_chars=False)
-    right = max((ln["x1"] for ln in lines), default=0.0)
-    char_w = _median([(ln["x1"] - ln["x0"]) / max(len(ln["text"]), 1) for ln in lines]) or 10.0
-    paragraph: list[str] = []
-    start_top = 0.0
-    for ln in lines:
-        if not paragraph:
-            start_top = ln["top"]
-        paragraph.append(ln["text"])
-        if ln["x1"] < right - 1.5 * char_w:  # a line that stops short ends its paragraph
-            placed.append((start_top, "".join(paragraph)))
-            paragraph = []
-    if paragraph:
-        placed.append((start_top, "".join(paragraph)))
-    placed.sort(key=lambda item: item[0])
-    return [block for _, block in placed]
-
-
-def _median(values: list[float]) -> float:
-    values = sorted(values)
-    return values[len(values) // 2] if values else 0.0

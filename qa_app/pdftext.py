@@ -1,0 +1,258 @@
+"""Text and ruled tables of a PDF, rebuilt into paragraphs and rows for the stored-text convention.
+
+A PDF holds positioned characters, not paragraphs. Lines are rebuilt from the characters, and a line
+is joined to the one before it when that one was wrapped: it ran to the right margin (the first word
+of the next line would not have fitted after it), the next line is not indented, is set in the same
+size and follows at the usual line distance. Ruled tables are read cell by cell with the same rule
+inside each cell, so a cell keeps its own line breaks but not the ones its width forced. Page numbers
+above or below the text are dropped, so a paragraph that runs on over a page break is joined again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from qa_app.ingest import IngestError, render_blocks
+
+# Characters that may not start a line: line breaking carries the character before them along.
+_NO_LINE_START = set("，。、；：？！）》」』】〕〉’”…%,.;:?!)]}·—～")
+_NO_LINE_END = set("（《「『【〔〈‘“([{")
+_LEADING_PUNCT = _NO_LINE_START | _NO_LINE_END
+_PUNCT_END = _LEADING_PUNCT | set("-~")
+_SENTENCE_STOP = set("。！？；：!?;:")
+_LIST_ITEM = re.compile(
+    r"^\s*(?:[（(]\s*(?:\d{1,3}|[一二三四五六七八九十]{1,3})\s*[)）]|(?:\d{1,3}|[一二三四五六七八九十]{1,3})\s*[、.．](?!\d)"
+    r"|第[一二三四五六七八九十百]+[部分章节条])"
+)
+# "3", "- 3 -", "第3页", "第 3 页 共 10 页", "3/10": a line that is only a page number.
+_PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*(?:/|／|共)\s*\d{1,4}\s*页?)?[-—–\s]*$")
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One rebuilt text line: its box, text, font size and the width of its first unbreakable unit."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    text: str
+    size: float
+    lead_width: float
+
+
+_Item = _Line | list[str]  # a text line, or a table row as its cell texts
+
+
+@dataclass
+class _Page:
+    """A page's content top to bottom: text lines outside tables, and table rows."""
+
+    items: list[tuple[float, _Item]]
+
+
+def pdf_text(data: bytes) -> str:
+    """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order."""
+    import io
+
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = [_pdf_page(page) for page in pdf.pages]
+    except Exception as exc:  # pdfminer raises many types on malformed files; classify the wrapped one
+        cause = exc.__cause__ or exc.__context__ or exc
+        if isinstance(cause, PDFEncryptionError | PDFPasswordIncorrect) or isinstance(
+            exc, PDFEncryptionError | PDFPasswordIncorrect
+        ):
+            raise IngestError("encrypted PDF (password protected)") from exc
+        raise IngestError(f"not a readable PDF ({type(cause).__name__})") from exc
+    blocks = _pdf_page_blocks(pages)
+    if not any(b.strip() if isinstance(b, str) else any(c.strip() for c in b) for b in blocks):
+        raise IngestError("no text layer (scanned PDF?)")
+    return render_blocks(blocks)
+
+
+def _pdf_page(page) -> _Page:
+    """Ruled tables (row by row, cell by cell) and the text lines outside them, ordered top to bottom."""
+    page = page.dedupe_chars()
+    tables = page.find_tables()
+    chars = page.chars
+    boxes = [t.bbox for t in tables]
+    items: list[tuple[float, _Item]] = []
+    outside = [c for c in chars if not any(_inside(c, box) for box in boxes)]
+    items.extend((ln.top, ln) for ln in _text_lines(outside))
+    for table in tables:
+        table_chars = [c for c in chars if _inside(c, table.bbox)]
+        for row in table.rows:
+            row_chars = [c for c in table_chars if _inside(c, row.bbox)]
+            cells = [_cell_text([c for c in row_chars if _inside(c, box)], box) for box in row.cells if box]
+            items.append((row.bbox[1], cells))
+    items.sort(key=lambda item: item[0])
+    # A page number stands apart above or below the text; it is no part of the text around it.
+    for end, inner in ((-1, -2), (0, 1)):
+        if not items or not isinstance(line := items[end][1], _Line) or not _PAGE_NUMBER.match(line.text):
+            continue
+        if len(items) == 1 or abs(items[inner][0] - line.top) > 2.5 * (line.bottom - line.top):
+            items.pop(end)
+    return _Page(items)
+
+
+def _inside(char: dict, box: tuple[float, float, float, float]) -> bool:
+    x = (char["x0"] + char["x1"]) / 2
+    y = (char["top"] + char["bottom"]) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+def _text_lines(chars: list[dict]) -> list[_Line]:
+    """Lines of text; the document's own spaces are kept, and a wide gap without any reads as one space."""
+    from pdfplumber.utils.text import chars_to_textmap
+
+    if not chars:
+        return []
+    lines: list[_Line] = []
+    for ln in chars_to_textmap(chars, keep_blank_chars=True).extract_text_lines(strip=True, return_chars=True):
+        body = [c for c in ln["chars"] if c["text"].strip()]
+        text = ln["text"].strip()
+        if not body or not text:
+            continue
+        sizes = sorted(c["size"] for c in body)
+        x0, x1 = min(c["x0"] for c in body), max(c["x1"] for c in body)
+        lines.append(_Line(x0, x1, ln["top"], ln["bottom"], text, sizes[len(sizes) // 2], _lead_width(body)))
+    return lines
+
+
+def _lead_width(chars: list[dict]) -> float:
+    """Width of what a line breaker moves as one piece with a line's first character.
+
+    That is any punctuation in front, then one Chinese character or a whole Latin word or number, then
+    the punctuation that may not start a line.
+    """
+    n = len(chars)
+    end = 0
+    while end < n - 1 and chars[end]["text"] in _LEADING_PUNCT:
+        end += 1
+    if _latin(chars[end]["text"]):
+        while end < n and _latin(chars[end]["text"]):
+            end += 1
+    else:
+        end += 1
+    while end < n and chars[end]["text"] in _NO_LINE_START:
+        end += 1
+    return chars[end - 1]["x1"] - chars[0]["x0"]
+
+
+def _latin(ch: str) -> bool:
+    """A character of a Latin word or a number: letters, digits and the marks inside numbers."""
+    return ch.isascii() and (ch.isalnum() or ch in ".,%-+/")
+
+
+def _cell_text(chars: list[dict], box: tuple[float, float, float, float]) -> str:
+    """A cell's paragraphs, its wrapped lines re-joined against the cell's inner right edge."""
+    lines = _text_lines(chars)
+    if not lines:
+        return ""
+    pad = max(0.0, min(ln.x0 for ln in lines) - box[0])  # cell margins are set alike on both sides
+    right = max(box[2] - pad, _right_margin(lines))
+    paragraphs: list[list[_Line]] = []
+    for prev, line in zip([None, *lines], lines, strict=False):
+        if prev is not None and _wrapped(prev, line, right):
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+    return "\n".join(_join_lines(p) for p in paragraphs)
+
+
+def _right_margin(lines: list[_Line]) -> float:
+    """Where full lines end: the rightmost end two lines share, not counting punctuation hung into the margin."""
+    ends = [ln.x1 for ln in lines if ln.text[-1] not in _PUNCT_END] or [ln.x1 for ln in lines]
+    return _shared_edge(ends, outermost=max)
+
+
+def _shared_edge(values: list[float], outermost) -> float:
+    """The outermost position (`min` or `max`) that at least two lines reach alike; else the outermost one.
+
+    One stray line (a note in the margin, an overlong word) then does not move the margin of the text.
+    """
+    ordered = sorted(values, reverse=outermost is max)
+    for a, b in itertools.pairwise(ordered):
+        if abs(a - b) <= 1.0:
+            return a
+    return outermost(values, default=0.0)
+
+
+def _wrapped(prev: _Line, line: _Line, right: float) -> bool:
+    """True when `line` continues `prev` because `prev` had no room for its first word.
+
+    A sentence that ends where the next line opens a numbered item ("。" then "（4）") ends its paragraph
+    even when the item's marker would not have fitted after it.
+    """
+    if abs(prev.size - line.size) > 0.15 * max(prev.size, line.size):
+        return False
+    if prev.text[-1] in _SENTENCE_STOP and _LIST_ITEM.match(line.text):
+        return False
+    # The tolerance covers a space that the break swallowed and small differences in glyph widths.
+    return prev.x1 + line.lead_width > right - 0.35 * line.size
+
+
+def _pdf_page_blocks(pages: list[_Page]) -> list[str | list[str]]:
+    """Paragraphs (re-joined across lines and pages) and table rows of a whole document, in order."""
+    body = [item for page in pages for _, item in page.items if isinstance(item, _Line)]
+    if not body:
+        return [item for page in pages for _, item in page.items if not isinstance(item, _Line)]
+    left = _shared_edge([ln.x0 for ln in body], outermost=min)
+    right = _right_margin(body)
+    gaps = [
+        b.top - a.bottom
+        for page in pages
+        for (_, a), (_, b) in itertools.pairwise(page.items)
+        if isinstance(a, _Line) and isinstance(b, _Line) and abs(a.size - b.size) < 0.15 * a.size
+    ]
+    usual_gap = _median([g for g in gaps if g >= 0])
+    blocks: list[str | list[str]] = []
+    paragraph: list[_Line] = []
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(_join_lines(paragraph))
+            paragraph.clear()
+
+    for page in pages:
+        prev: _Line | None = paragraph[-1] if paragraph else None  # a paragraph may go on over a page break
+        new_page = True
+        for _, item in page.items:
+            if not isinstance(item, _Line):
+                flush()
+                blocks.append(item)
+                prev = None
+                continue
+            continues = (
+                prev is not None
+                and item.x0 <= left + 0.5 * item.size  # an indented line opens a paragraph
+                and _wrapped(prev, item, right)
+                and (new_page or item.top - prev.bottom <= usual_gap + 0.4 * item.size)
+            )
+            if not continues:
+                flush()
+            paragraph.append(item)
+            prev, new_page = item, False
+    flush()
+    return blocks
+
+
+def _join_lines(lines: list[_Line]) -> str:
+    """Wrapped lines as one paragraph: Chinese joins directly, Latin words keep a space between them."""
+    text = lines[0].text
+    for line in lines[1:]:
+        a, b = text[-1], line.text[0]
+        latin_break = a.isascii() and b.isascii() and (a.isalpha() or a in ",;:!?") and b.isalnum()
+        text += (" " if latin_break else "") + line.text
+    return text
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if values else 0.0

@@ -91,7 +91,10 @@ def _number(marker: str) -> int:
     if digits:
         return int(digits)
     numeral = re.sub(r"[^一二三四五六七八九十百]", "", marker)
-    return int(cn2an.cn2an(numeral, "normal")) if numeral else 0
+    try:
+        return int(cn2an.cn2an(numeral, "normal")) if numeral else 0
+    except ValueError:  # "十十": a marker no numbering continues
+        return 0
 
 
 def _label_row(cells: list[str]) -> bool:
@@ -139,13 +142,17 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
 
     inside = layout.within(report.view_start, report.view_end)
     # Lines up to the title's last line (an 附件 line, the organisation's name) set no heading.
-    title_end = next(
-        (
-            i
-            for i, b in enumerate(inside)
-            if not b.is_row and clean_line(b.text) and report.title.endswith(clean_line(b.text))
-        ),
-        -1,
+    title_end = (
+        -1
+        if not report.titled
+        else next(
+            (
+                i
+                for i, b in enumerate(inside)
+                if not b.is_row and clean_line(b.text) and report.title.endswith(clean_line(b.text))
+            ),
+            -1,
+        )
     )
     last_top = 0  # number of the last 一、-level heading; "4、" after "三、" is the same level
     listed = False  # a "1." heading seen since that one: "3." then continues the list, not the top level
@@ -163,6 +170,9 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
 
     for i, block in enumerate(inside):
         if not block.is_row:
+            if i > 0 and inside[i - 1].is_row:  # the table ended: its caption no longer heads the text
+                while stack and stack[-1][0] == CAPTION_LEVEL:
+                    stack.pop()
             found = heading_of(block.text) if i > title_end else None
             nxt = inside[i + 1] if i + 1 < len(inside) else None
             caption = _SPACES.sub(" ", clean_line(block.text))
@@ -193,13 +203,24 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
     return units
 
 
+def _pieces(view: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Sentences of view[start:end]; one longer than max_chars is cut at a comma, or hard at max_chars."""
+    out: list[tuple[int, int]] = []
+    for m in _SENTENCE_END.finditer(view, start, end):
+        a, b = m.start(), m.end()
+        while b - a > max_chars:
+            comma = max(view.rfind(",", a, a + max_chars), view.rfind("、", a, a + max_chars))
+            cut = comma + 1 if comma > a + max_chars // 2 else a + max_chars
+            out.append((a, cut))
+            a = cut
+        if b > a:
+            out.append((a, b))
+    return out
+
+
 def _split_long(view: str, unit: _Unit, max_chars: int, overlap: int) -> list[tuple[int, int]]:
-    """Spans of at most ~max_chars ending at sentence ends, each starting with a little of the last."""
-    sentences = [
-        (unit.view_start + m.start(), unit.view_start + m.end())
-        for m in _SENTENCE_END.finditer(view[unit.view_start : unit.view_end])
-        if m.end() > m.start()
-    ]
+    """Spans of at most max_chars ending at sentence ends, each starting with a little of the last."""
+    sentences = _pieces(view, unit.view_start, unit.view_end, max_chars)
     spans: list[tuple[int, int]] = []
     i, last = 0, -1
     while i < len(sentences):
@@ -215,67 +236,108 @@ def _split_long(view: str, unit: _Unit, max_chars: int, overlap: int) -> list[tu
     return spans
 
 
-def chunk_report(doc: Document, report: Report, layout: Layout, settings: Settings) -> list[Chunk]:
-    view = doc.norm.text
-    units = _units(doc, report, layout)
-    # Sections: runs of units under one heading path; a tiny one joins the section after it.
-    sections: list[list[_Unit]] = []
-    for unit in units:
-        if sections and sections[-1][-1].heading == unit.heading:
-            sections[-1].append(unit)
-        else:
-            sections.append([unit])
-    merged: list[list[_Unit]] = []
-    carry: list[_Unit] = []
-    for section in sections:
-        section = carry + section
-        size = sum(u.view_end - u.view_start for u in section)
-        if size < settings.chunk_min_chars and section is not sections[-1]:
-            carry = section
-            continue
-        carry = []
-        merged.append(section)
-    if carry:
-        if merged:
-            merged[-1].extend(carry)
-        else:
-            merged.append(carry)
+@dataclass(frozen=True)
+class Section:
+    """A run of units under one heading path: what a figure's `section` names."""
 
+    heading: tuple[str, ...]
+    units: tuple[_Unit, ...]
+
+    @property
+    def size(self) -> int:
+        return self.units[-1].view_end - self.units[0].view_start
+
+
+def sections(doc: Document, report: Report, layout: Layout) -> list[Section]:
+    out: list[Section] = []
+    for unit in _units(doc, report, layout):
+        if out and out[-1].heading == unit.heading:
+            out[-1] = Section(unit.heading, (*out[-1].units, unit))
+        else:
+            out.append(Section(unit.heading, (unit,)))
+    return out
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _merge_tiny(found: list[Section], min_chars: int) -> list[Section]:
+    """Tiny sections join a neighbour: a bare heading joins the subsection it opens, other tiny text
+    joins the section before it, under the heading path the two share."""
+    merged: list[Section] = []
+    carry: Section | None = None
+    for n, section in enumerate(found):
+        if carry is not None:
+            heading = (
+                section.heading
+                if section.heading[: len(carry.heading)] == carry.heading
+                else _common(carry.heading, section.heading)
+            )
+            section = Section(heading, carry.units + section.units)
+            carry = None
+        if section.size >= min_chars:
+            merged.append(section)
+            continue
+        nxt = found[n + 1] if n + 1 < len(found) else None
+        opens_next = nxt is not None and nxt.heading[: len(section.heading)] == section.heading
+        if opens_next or (nxt is not None and not merged):
+            carry = section
+        elif merged:
+            merged[-1] = Section(_common(merged[-1].heading, section.heading), merged[-1].units + section.units)
+        else:
+            merged.append(section)
+    return merged
+
+
+_Piece = tuple[int, int, str, str]  # view start, view end, indexed content, kind
+
+
+def _joined(group: list[_Unit]) -> _Piece:
+    kind = "table" if all(u.kind == "table" for u in group) else "text"
+    return group[0].view_start, group[-1].view_end, "\n".join(u.content for u in group), kind
+
+
+def _pack(view: str, units: tuple[_Unit, ...], settings: Settings) -> list[_Piece]:
+    """Whole units packed up to `chunk_max_chars`; a longer text unit split at sentence ends."""
+    pieces: list[_Piece] = []
+    group: list[_Unit] = []
+    for unit in units:
+        if group and unit.view_end - group[0].view_start > settings.chunk_max_chars:
+            pieces.append(_joined(group))
+            group = []
+        if unit.view_end - unit.view_start > settings.chunk_max_chars and unit.kind == "text":
+            if group:
+                pieces.append(_joined(group))
+                group = []
+            for a, b in _split_long(view, unit, settings.chunk_max_chars, settings.chunk_overlap_chars):
+                pieces.append((a, b, _SPACES.sub(" ", view[a:b]), "text"))
+            continue
+        group.append(unit)
+    if group:
+        pieces.append(_joined(group))
+    # A tiny last piece (the tail of a split paragraph, a closing 合计 row) joins the one before it.
+    if len(pieces) > 1 and pieces[-1][1] - pieces[-1][0] < settings.chunk_min_chars:
+        (a, _, first, kind_a), (_, b, last, kind_b) = pieces[-2], pieces.pop()
+        pieces[-1] = (a, b, f"{first}\n{last}", kind_a if kind_a == kind_b else "text")
+    return pieces
+
+
+def chunk_report(doc: Document, report: Report, found: list[Section], settings: Settings) -> list[Chunk]:
+    """Chunks of the report's sections, never across two; each indexed under org, title and heading path."""
     prefix = " ".join(p for p in (report.org, report.title) if p)
     chunks: list[Chunk] = []
-
-    def emit(group: list[_Unit], span: tuple[int, int] | None = None) -> None:
-        heading = group[-1].heading
-        vs, ve = span or (group[0].view_start, group[-1].view_end)
-        content = _SPACES.sub(" ", view[vs:ve]) if span else "\n".join(u.content for u in group)
-        s, e = doc.norm.stored_span(vs, ve)
-        kind = "table" if all(u.kind == "table" for u in group) else "text"
-        index_text = f"{prefix} {' › '.join(heading)}\n{content}".strip()
-        chunk_id = f"{report.report_id}:{len(chunks):03d}"
-        chunks.append(
-            Chunk(chunk_id, doc.name, report.report_id, kind, heading, s, e, vs, ve, doc.text[s:e], index_text)
-        )
-
-    for section in merged:
-        group: list[_Unit] = []
-        size = 0
-        for unit in section:
-            length = unit.view_end - unit.view_start
-            if group and size + length > settings.chunk_max_chars:
-                emit(group)
-                group, size = [], 0
-            if length > settings.chunk_max_chars and unit.kind == "text":
-                for span in _split_long(view, unit, settings.chunk_max_chars, settings.chunk_overlap_chars):
-                    emit([unit], span)
-                continue
-            group.append(unit)
-            size += length
-        if group:
-            size = group[-1].view_end - group[0].view_start
-            if size < settings.chunk_min_chars and chunks and chunks[-1].heading == group[-1].heading:
-                # A tiny tail (the last words of a split paragraph) joins the chunk before it.
-                previous = chunks.pop()
-                emit(group, (previous.view_start, group[-1].view_end))
-            else:
-                emit(group)
+    for section in _merge_tiny(found, settings.chunk_min_chars):
+        for vs, ve, content, kind in _pack(doc.norm.text, section.units, settings):
+            s, e = doc.norm.stored_span(vs, ve)
+            index_text = f"{prefix} {' › '.join(section.heading)}\n{content}".strip()
+            chunk_id = f"{report.report_id}:{len(chunks):03d}"
+            chunks.append(
+                Chunk(
+                    chunk_id, doc.name, report.report_id, kind, section.heading, s, e, vs, ve, doc.text[s:e], index_text
+                )
+            )
     return chunks

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from qa_app.chunk import Chunk, heading_of
+from qa_app.chunk import Chunk, Section, heading_of
 from qa_app.ingest import Document
 from qa_app.layout import NUMERIC_CELL, UNITS, Block, Layout, RowContext, strip_paren_unit
 from qa_app.reports import Report, is_title_line
@@ -313,7 +313,10 @@ def _hard_boundaries(blocks: list[Block]) -> frozenset[int]:
     return frozenset(b.start for b in blocks if not b.is_row and heading_of(b.text))
 
 
-def extract_figures(doc: Document, report: Report, layout: Layout, chunks: list[Chunk]) -> list[Figure]:
+def extract_figures(
+    doc: Document, report: Report, layout: Layout, chunks: list[Chunk], sections: list[Section]
+) -> list[Figure]:
+    """The report's figures, each placed in the chunk that holds it and the section it stands under."""
     view = doc.norm.text
     inside = layout.within(report.view_start, report.view_end)
     hard = _hard_boundaries(inside)
@@ -334,6 +337,8 @@ def extract_figures(doc: Document, report: Report, layout: Layout, chunks: list[
     flush()
 
     starts = [c.view_start for c in chunks]
+    units = [(u.view_start, " › ".join(u.heading)) for sec in sections for u in sec.units]
+    unit_starts = [start for start, _ in units]
     figures: list[Figure] = []
     for n, raw in enumerate(sorted(raws, key=lambda r: r.view_start)):
         i = max(0, bisect.bisect_right(starts, raw.view_start) - 1)
@@ -357,7 +362,7 @@ def extract_figures(doc: Document, report: Report, layout: Layout, chunks: list[
                 text=doc.text[start:end],
                 unit=raw.unit,
                 metric=raw.metric,
-                section=chunk.section if chunk else "",
+                section=units[max(0, bisect.bisect_right(unit_starts, raw.view_start) - 1)][1] if units else "",
                 source=raw.source,
                 start=start,
                 end=end,

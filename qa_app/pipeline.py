@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa_app.chunk import Chunk, chunk_report
+from qa_app.chunk import Chunk, chunk_report, sections
 from qa_app.config import Settings
 from qa_app.figures import Figure, extract_figures
 from qa_app.ingest import Document, read_document
@@ -27,9 +27,10 @@ def process_document(doc: Document, settings: Settings) -> FileResult:
     chunks: list[Chunk] = []
     figures: list[Figure] = []
     for report in reports:
-        report_chunks = chunk_report(doc, report, layout, settings)
+        report_sections = sections(doc, report, layout)
+        report_chunks = chunk_report(doc, report, report_sections, settings)
         chunks.extend(report_chunks)
-        figures.extend(extract_figures(doc, report, layout, report_chunks))
+        figures.extend(extract_figures(doc, report, layout, report_chunks, report_sections))
     return FileResult(doc, reports, chunks, figures)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa_app.ingest import Document
 from qa_app.layout import Block, Layout
@@ -29,13 +29,24 @@ _YEAR_DU = re.compile(r"((?:19|20)\d{2})年度")
 
 # Administrative regions, outermost first, then the body's own name ending in an organ suffix.
 # Names hold no function words: "位于北京市的公司" is a phrase, not an organisation.
-_NAME_CHAR = rf"(?:(?![的于在是为了和与及或等从向对把被将])[{_CJK}])"
-_REGION = rf"{_NAME_CHAR}{{2,7}}?(?:自治区|自治州|自治县|特别行政区|省|市|州|地区|盟|县|区|旗)"
-_ORGAN = r"(?:委员会|办公室|管理局|局|委|办|厅|中心|院|所|站|部|队|馆|会|署|府|公司|集团|社|庭)"
-_ORG = re.compile(rf"((?:{_REGION})+)({_NAME_CHAR}{{1,12}}?{_ORGAN})")
+_NAME_CHAR = rf"(?:(?![的于在是为了或等从向对把被将])[{_CJK}])"
+_REGION_SUFFIX = r"(?:自治区|自治州|自治县|特别行政区|省|市|州|地区|盟|县|区|旗)"
+# A one-character name stands before 县 only ("沛县"), and never a pronoun ("本县", "各县").
+_REGION = rf"(?:{_NAME_CHAR}{{2,7}}?{_REGION_SUFFIX}|(?![本该各全我其])[{_CJK}]县)"
+_ORGAN = (
+    r"(?:委员会|办公室|办公厅|管理局|局|委|办|厅|中心|院|所|站|部|队|馆|会|署|府|公司|集团|社|庭"
+    r"|中学|小学|大学|学院|学校|医院)"
+)
+_PARTY = r"(?:中共|中国共产党)?"
+_ORG = re.compile(rf"{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{1,12}}?{_ORGAN})")
+# In a title the name runs to the last organ suffix before what is evaluated: "长沙市人民政府办公厅".
+_TITLE_ORG = re.compile(rf"^{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{0,20}}{_ORGAN})")
+_TITLE_SUBJECT = re.compile(r"(?:部门整体支出|整体支出|部门支出|单位整体|项目支出|专项资金|绩效|自评|评价).*$")
 _NAMED_BODY = re.compile(rf"^{_NAME_CHAR}{{2,20}}?{_ORGAN}$")
 _REGION_PART = re.compile(_REGION)
 _ORG_FIELD = re.compile(r"(单位名称|部门名称|填报单位|预算单位|评价单位|实施单位)")
+_CN_NUM = "[一二三四五六七八九十]+"
+_LIST_MARKER = re.compile(rf"^(?:\d{{1,3}}\s*[.、)]|\(\d{{1,3}}\)|{_CN_NUM}\s*[、.]|\({_CN_NUM}\))")
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class Report:
     end: int
     view_start: int
     view_end: int
+    titled: bool = True  # False when the file has no title line and `title` is only its first line
 
     @property
     def report_id(self) -> str:
@@ -67,6 +79,15 @@ def clean_line(text: str) -> str:
 def parse_org(text: str) -> tuple[str, tuple[str, ...]] | None:
     """The first organisation name in `text` and its region path: 株洲市渌口区信访局 → (株洲市, 渌口区)."""
     m = _ORG.search(text)
+    if not m:
+        return None
+    return m.group(0), tuple(_REGION_PART.findall(m.group(1)))
+
+
+def title_org(title: str) -> tuple[str, tuple[str, ...]] | None:
+    """The organisation a title names before what it evaluates: "2024年度长沙市第一中学部门整体支出…"."""
+    head = _TITLE_SUBJECT.sub("", re.sub(r"^\d{4}年度?", "", title))
+    m = _TITLE_ORG.match(head)
     if not m:
         return None
     return m.group(0), tuple(_REGION_PART.findall(m.group(1)))
@@ -88,38 +109,44 @@ def is_title_line(line: str) -> bool:
 
 
 def _is_title_candidate(text: str) -> bool:
-    return 4 <= len(text) <= 60 and not _SENTENCE_PUNCT.search(text) and bool(_TITLE_END.search(text))
+    """Short, no sentence punctuation, no list marker ("1.…报告" lists attachments), ends like a title."""
+    return (
+        4 <= len(text) <= 60
+        and not _SENTENCE_PUNCT.search(text)
+        and not _LIST_MARKER.match(text)
+        and bool(_TITLE_END.search(text))
+    )
 
 
 def _titles(view: str, blocks: list[Block]) -> list[tuple[int, str]]:
     """(index of the first block of the title, title text) for every line that opens a report."""
-    paras = [(i, b) for i, b in enumerate(blocks) if not b.is_row]
     found: list[tuple[int, str]] = []
-    for k, (i, block) in enumerate(paras):
-        text = clean_line(block.text)
-        if not _is_title_candidate(text):
+    prev: tuple[int, str] | None = None  # the paragraph before this one: (block index, clean text)
+    at_top = True  # nothing but short lines so far: a 表 title here opens the file's first report
+    for i, block in enumerate(blocks):
+        if block.is_row:
+            at_top, prev = False, None
             continue
+        text = clean_line(block.text)
+        candidate = _is_title_candidate(text)
         first = i
         # A title broken over two lines: "2024年度岳阳市信访局整体支出" / "绩效自评报告".
-        if k > 0 and not _YEAR.search(text):
-            j, prev = paras[k - 1]
-            prev_text = clean_line(prev.text)
-            adjacent = j == i - 1 and "\n\n" not in view[prev.end : block.start]
-            if adjacent and len(prev_text) <= 40 and not _SENTENCE_PUNCT.search(prev_text):
+        if candidate and prev is not None and not _YEAR.search(text):
+            j, prev_text = prev
+            adjacent = j == i - 1 and "\n\n" not in view[blocks[j].end : block.start]
+            short = len(prev_text) <= 40 and not _SENTENCE_PUNCT.search(prev_text)
+            if adjacent and short and not _ATTACHMENT.match(prev_text):
                 text, first = prev_text + text, j
-        if text.endswith("表"):
-            earlier = [clean_line(b.text) for j, b in paras if j < first]
-            at_top = (
-                not found
-                and not any(b.is_row for b in blocks[:first])
-                and all(len(t) <= 40 and not _SENTENCE_PUNCT.search(t) for t in earlier)
-            )
-            after_attachment = bool(earlier) and bool(_ATTACHMENT.match(earlier[-1]))
-            if not (at_top or after_attachment):
-                continue
-        if found and found[-1][0] == first:
-            continue
-        found.append((first, text))
+        if candidate and text.endswith("表"):
+            # A 自评表 opens a report only at the top of a file or after its 附件 line; named in prose
+            # ("绩效自评表如下"), it is part of the report around it.
+            before = prev[1] if prev is not None and prev[0] < first else ""
+            candidate = (at_top and not found) or bool(_ATTACHMENT.match(before))
+        if candidate and not (found and found[-1][0] == first):
+            found.append((first, text))
+        if len(text) > 40 or _SENTENCE_PUNCT.search(text):
+            at_top = False
+        prev = (i, clean_line(block.text))
     return found
 
 
@@ -149,17 +176,17 @@ def split_reports(doc: Document, layout: Layout) -> list[Report]:
         year = _find_year(title if titled else "", view[vs:ve])
         if year is None and reports:
             year = reports[-1].year
-        s, e = doc.norm.stored_span(vs, ve)
-        reports.append(
-            Report(doc.name, n, title, org, region, year, report_type(title) if titled else "其他", s, e, vs, ve)
-        )
-    return reports
+        kind = report_type(title) if titled else "其他"
+        reports.append(Report(doc.name, n, title, org, region, year, kind, 0, 0, vs, ve, titled))
+    # Stored spans tile the whole file: each report ends where the next begins.
+    stored_starts = [0] + [doc.norm.stored_span(r.view_start, r.view_start)[0] for r in reports[1:]]
+    stored_ends = [*stored_starts[1:], len(doc.text)]
+    return [replace(r, start=s, end=e) for r, s, e in zip(reports, stored_starts, stored_ends, strict=True)]
 
 
 def _find_org(title: str, blocks: list[Block], file_name: str) -> tuple[str, tuple[str, ...]]:
     """Title, labelled fields, a line that is only a name, the file's name, then the most named one."""
-    found = parse_org(re.sub(r"^\d{4}年度?", "", title))
-    if found:
+    if found := title_org(title):
         return found
     for block in blocks:
         if block.is_row:
@@ -176,11 +203,12 @@ def _find_org(title: str, blocks: list[Block], file_name: str) -> tuple[str, tup
         text = clean_line(block.text)
         if not block.is_row and len(text) <= 30 and (found := parse_org(text)) and text.startswith(found[0]):
             return found
-    stem = re.sub(r"^[\w-]*?_", "", file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
-    if found := parse_org(stem):
-        return found
-    if _NAMED_BODY.match(stem):
-        return stem, ()
+    stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    for part in re.split(r"[_\-\s]+", stem):  # "db31_社交科技有限公司", "湘潭县信访局_2024"
+        if found := parse_org(part):
+            return found
+        if _NAMED_BODY.match(part):
+            return part, ()
     names = Counter(m.group(0) for b in blocks for m in _ORG.finditer(clean_line(b.text)))
     if names:
         name, count = names.most_common(1)[0]

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import opencc
 
 # Converter artefacts: Word bookmarks and comment anchors exported as text, zero-width characters.
-_ARTEFACT = re.compile(r"\[bookmark: [^\]\n]{0,80}\]|[\u200b-\u200f\u2060\ufeff\u00ad\r]")
-# Spaces inside a number or between a number and its unit: "1805.99 万元", "3.2 %", "2021 年".
+_ARTEFACT = re.compile(r"\[bookmark: [^\]\n]{0,80}\]|[\u200b-\u200f\u2060\ufeff\u00ad]|\r(?=\n)")
+# Spaces between a number and its unit or the next word: "1805.99 万元", "3.2 %", "2021 年".
 _NUMBER_GAP = re.compile(r"(?<=[0-9.%])[ \u00a0\u3000]+(?=[%\u4e00-\u9fff])")
 _CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=年)")
@@ -45,13 +47,13 @@ def _fold(ch: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
+def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
-def _apply(text: str, src: np.ndarray, pattern: re.Pattern[str], repl) -> tuple[str, np.ndarray]:
+def _apply(
+    text: str, src: np.ndarray, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]
+) -> tuple[str, np.ndarray]:
     """Replace pattern matches; a replacement of equal length keeps per-char offsets, others collapse."""
     pieces: list[str] = []
     maps: list[np.ndarray] = []
@@ -86,13 +88,8 @@ def normalize(stored: str) -> Normalized:
     text = "".join(folded)
     text, body = _apply(text, body, _NUMBER_GAP, lambda m: "")
     text, body = _apply(text, body, _CN_YEAR, lambda m: m.group().translate(_CN_DIGITS))
-    text = text.replace("〇", "零")
+    text = text.replace("〇", "零").replace("\r", "\n")  # old Mac line ends: a lone CR ends a line too
     simplified = _t2s().convert(text)
     if len(simplified) == len(text):
         text = simplified
     return Normalized(text, np.append(body, n))
-
-
-def normalize_query(text: str) -> str:
-    """The same view for a short string (a question, a label) where offsets are not needed."""
-    return normalize(text).text

@@ -59,3 +59,46 @@ def test_org_from_a_labelled_field_and_inherited_by_the_next_report(tmp_path: Pa
 def test_signed_date_is_not_the_fiscal_year(tmp_path: Path) -> None:
     text = "某县信访局\n\n2023年信访救助基金项目支出绩效自评报告\n正文。\n某县信访局\n2024年5月22日\n"
     assert reports(tmp_path, text)[0][3] == 2023
+
+
+def test_org_names_from_titles_of_all_shapes(tmp_path: Path) -> None:
+    cases = {
+        "2024年度长沙市人力资源和社会保障局部门整体支出绩效自评报告": ("长沙市人力资源和社会保障局", "长沙市"),
+        "2024年度沛县民政局部门整体支出绩效自评报告": ("沛县民政局", "沛县"),
+        "2024年度中共长沙市委宣传部部门整体支出绩效自评报告": ("中共长沙市委宣传部", "长沙市"),
+        "2024年度长沙市人民政府办公厅整体支出绩效自评报告": ("长沙市人民政府办公厅", "长沙市"),
+        "2024年度长沙市第一中学部门整体支出绩效自评报告": ("长沙市第一中学", "长沙市"),
+    }
+    for title, (org, region) in cases.items():
+        assert reports(tmp_path, title + "\n正文。\n")[0][1:3] == (org, region), title
+
+
+def test_attachment_lists_and_numbered_titles_open_no_report(tmp_path: Path) -> None:
+    text = (
+        "2024年度某某县民政局部门整体支出绩效自评报告\n附件:\n1.2024年度低保项目支出绩效自评报告\n"
+        "2.2024年度救助项目支出绩效自评报告\n二、2024年度绩效自评报告\n正文。\n"
+    )
+    assert len(reports(tmp_path, text)) == 1
+
+
+def test_attachment_line_is_not_part_of_the_title(tmp_path: Path) -> None:
+    text = "2024年度某某县民政局部门整体支出绩效自评报告\n正文。\n附件2\n低保项目支出绩效自评报告\n正文。\n"
+    assert [r[0] for r in reports(tmp_path, text)][1] == "低保项目支出绩效自评报告"
+
+
+def test_org_from_any_part_of_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "湘潭县信访局_2024.txt"
+    path.write_text("工作总结\n本单位全年完成各项任务。\n", encoding="utf-8")
+    assert process_file(path, Settings()).reports[0].org == "湘潭县信访局"
+
+
+def test_reports_tile_the_stored_text_even_with_invisible_characters(tmp_path: Path) -> None:
+    text = (
+        "2024年度某某县民政局部门整体支出绩效自评报告\n正文。\n[bookmark: _GoBack]"
+        "2024年低保项目支出绩效自评报告\n正文。\u200b"
+    )
+    path = tmp_path / "r.txt"
+    path.write_text(text, encoding="utf-8")
+    found = process_file(path, Settings()).reports
+    assert len(found) == 2
+    assert found[0].start == 0 and found[0].end == found[1].start and found[1].end == len(text)

@@ -64,3 +64,10 @@ def test_offsets_round_trip_on_arbitrary_text(stored: str) -> None:
         assert 0 <= s < e <= len(stored)
         if ch.isdigit():  # a digit of the view stands on a digit of the stored text
             assert stored[s] in "0123456789０１２〇零一二三四"
+
+
+def test_line_ends_crlf_and_lone_cr() -> None:
+    assert normalize("标题\r\n正文\r\n").text == "标题\n正文\n"
+    view = normalize("标题\r一、基本情况\r正文")
+    assert view.text == "标题\n一、基本情况\n正文"
+    assert len(view.src) == len(view.text) + 1

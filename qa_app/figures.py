@@ -18,40 +18,48 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
 from qa_app.chunk import Chunk, Section, heading_of
 from qa_app.ingest import Document
-from qa_app.layout import NUMERIC_CELL, UNITS, Block, Layout, RowContext, strip_paren_unit
+from qa_app.layout import NUMERIC_CELL, UNIT_ALT, Block, Layout, RowContext, strip_paren_unit
 from qa_app.reports import Report, is_title_line
 
-_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
-# A thousands separator only between 1-3 digits and groups of exactly three; a comma after a digit ends it.
+# A minus sign only where no number or % stands before it ("下降-3.2%", not "200-400", "15%-20%");
+# a thousands separator only between 1-3 digits and groups of exactly three.
 NUMBER_WITH_UNIT = re.compile(
-    rf"(?<![\d.A-Za-z])(?<!\d,)(\d{{1,3}}(?:,\d{{3}})+(?![\d,])(?:\.\d+)*|\d+(?:\.\d+)*)(余|多)?({_UNIT_ALT})?"
+    r"(?<![\d.A-Za-z])(?<!\d,)((?:(?<![%\d])[-−])?(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)*|\d+(?:\.\d+)*))"
+    rf"(余|多)?({UNIT_ALT})?"
 )
 _NOT_A_FIGURE_AFTER = re.compile(r"^(?:年|月|日|号|届|季度|岁|时|点|:\d|/)")
-_RANGE_TAIL = re.compile(rf"^[-~～至到](\d+(?:\.\d+)?)(?:余|多)?({_UNIT_ALT})")
+_RANGE_TAIL = re.compile(rf"^[-~～至到](\d+(?:\.\d+)?)(?:余|多)?({UNIT_ALT})")
+# Cells that identify rather than measure: serial numbers, phone numbers, codes, dates, years.
+_NOT_A_MEASURE = re.compile(r"序号|编号|代码|编码|电话|手机|邮编|传真|号码|身份证|账号|^(?:年份|年度|日期|时间|年)$")
 _SENTENCE_STOP = set("。;!?")
 _CLAUSE_STOP = set(',、:;。!?()“”"《》\n')
 _OPENERS = {")": "(", "”": "“", "》": "《"}
 
 _LEAD = re.compile(
     r"^(?:截至|截止)?(?:\d{4}年(?:度|底|末)?|本年度|本年|今年|当年|该年|年内|年度内)|"
-    r"^(?:的|经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共(?![享同建治产青识])|由|我局|我单位|本单位|本部门|本局|我县|我市|我区|单位)"
+    r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\))|"  # list markers
+    r"^(?:我|本)(?:局|委|办|厅|院|所|站|部|队|馆|会|署|中心|单位|部门|系统|县|市|区|镇|乡|省|公司|集团)|"
+    r"^(?:的|经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共(?![享同建治产青识])|由|单位)"
 )
 _TRAIL = re.compile(r"(?:从|由|为|是|达到了|达到|达|共计|合计|总计|共|约|的|了|有|计|超过|近|逾|分别)$")
 _GENERIC = re.compile(r"^(?:本年)?(?:支出|收入)?(?:总额|合计|共计|金额|总计|总数|数)?$")
 _PREVIOUS = re.compile(r"(?:比|较|与)?(?:去年|上年度|上年|上一年)(?:同期)?$|^(?:比|较)?同期$")
+_PREVIOUS_LEAD = re.compile(r"^(?:上年同期|去年同期|去年|上一年度|上一年)")
 _CHANGE = re.compile(r"(?:同比)?(?:增加|减少|增长|下降|上升|降低|上涨|提高|提升|回落|减|增)了?$")
 _COMPARE_SPLIT = re.compile(r"(?:同比|比|较|与)")
 _AFTER = re.compile(r"^的?([\u4e00-\u9fff]{2,12})")
 _RANGE = {"-", "~", "～", "至", "到"}
 _VERB_BEFORE_DE = re.compile(r"(?:设立|安排|拨付|下达|使用|投入|筹集|募集|追加)$")
 _QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|\([^()]*\)|《[^《》]*》")
-_YEAR_IN = re.compile(r"(?<![比较与])((?:19|20)\d{2})年(?!\d{1,2}月)")  # not "同比2021年"
+# A year the sentence states for its figures: not "同比2021年", "自2019年成立以来", nor one inside 《》.
+_YEAR_IN = re.compile(r"(?<![比较与自从于])((?:19|20)\d{2})年(?!\d{1,2}月|成立|以来|起|开始|至今)")
+_BOOK_TITLE = re.compile(r"《[^《》]*》")
 _CONTINUES = {"", "和", "及", "与", "、"}
 MAX_LABEL = 24
 MAX_SENTENCE = 600
@@ -98,7 +106,7 @@ class _Raw:
 
 def parse_number(number: str) -> tuple[float, bool]:
     """(value, malformed): "1,805.99" → 1805.99; "1857.41.51" → (nan, True), kept but flagged."""
-    plain = number.replace(",", "")
+    plain = number.replace(",", "").replace("−", "-")
     if plain.count(".") > 1:
         return float("nan"), True
     return float(plain), False
@@ -139,7 +147,22 @@ def _is_wrap(view: str, i: int, floor: int) -> bool:
     return heading_of(line) is None or len(line) > 2 * _WRAP_MIN_LINE
 
 
-def _clause_start(view: str, pos: int, floor: int) -> int:
+def hard_wrapped(paragraphs: list[Block]) -> bool:
+    """Whether lines break mid-sentence, as in text extracted from PDF (at page ends, or every line).
+
+    Long paragraph lines that are no heading or title end at a stop when typed; when several of them
+    (three, and a tenth or more) end in the middle of a word, the text was wrapped.
+    """
+    long_lines = [
+        b.text
+        for b in paragraphs
+        if len(b.text) >= _WRAP_MIN_LINE and not is_title_line(b.text) and not heading_of(b.text)
+    ]
+    open_ended = sum(1 for t in long_lines if "\u4e00" <= t[-1] <= "\u9fff" or t[-1].isdigit())
+    return open_ended >= 3 and open_ended >= 0.1 * len(long_lines)
+
+
+def _clause_start(view: str, pos: int, floor: int, wrapped: bool) -> int:
     """Where the clause ending at `pos` begins; quoted and bracketed parts and line wraps do not end it."""
     i = pos - 1
     while i >= floor:
@@ -153,7 +176,7 @@ def _clause_start(view: str, pos: int, floor: int) -> int:
             if j >= 0:
                 i = j - 1
                 continue
-        if ch == "\n" and _is_wrap(view, i, floor):
+        if ch == "\n" and wrapped and _is_wrap(view, i, floor):
             i -= 1
             continue
         if ch in _CLAUSE_STOP:
@@ -162,7 +185,7 @@ def _clause_start(view: str, pos: int, floor: int) -> int:
     return floor
 
 
-def _sentence_bounds(view: str, pos: int, lo: int, hi: int) -> tuple[int, int]:
+def _sentence_bounds(view: str, pos: int, lo: int, hi: int, wrapped: bool) -> tuple[int, int]:
     """The sentence around `pos`, at most MAX_SENTENCE characters each way (text without stops is bounded)."""
     lo, hi = max(lo, pos - MAX_SENTENCE), min(hi, pos + MAX_SENTENCE)
     start = pos
@@ -185,7 +208,7 @@ def _topic(view: str, sentence_start: int, clause_start: int) -> str:
     colon = view.rfind(":", sentence_start, clause_start)
     if colon < 0:
         return ""
-    return _clean_label(view[_clause_start(view, colon, sentence_start) : colon])
+    return _clean_label(view[_clause_start(view, colon, sentence_start, False) : colon])
 
 
 def _inside_brackets(view: str, pos: int, lo: int) -> bool:
@@ -197,10 +220,27 @@ def _inside_brackets(view: str, pos: int, lo: int) -> bool:
     return False
 
 
+def canonical_unit(unit: str, after: str = "") -> str:
+    """A bare 万 is 万元, but "8万群众" counts ten-thousands of something else."""
+    if unit != "万":
+        return unit
+    return "万" if after[:1] and "\u4e00" <= after[0] <= "\u9fff" else "万元"
+
+
 def scan_prose(
-    view: str, lo: int, hi: int, year: int | None, default_unit: str = "", hard: frozenset[int] = frozenset()
+    view: str,
+    lo: int,
+    hi: int,
+    year: int | None,
+    default_unit: str = "",
+    hard: frozenset[int] = frozenset(),
+    wrapped: bool = False,
 ) -> list[_Raw]:
-    """Figures in view[lo:hi]. `default_unit` applies to bare numbers after a colon (table text cells)."""
+    """Figures in view[lo:hi].
+
+    `default_unit` applies to bare numbers after a colon (table text cells); `hard` are offsets a subject
+    never carries over (heading lines); `wrapped` says lines break mid-sentence (text taken from PDF).
+    """
     found: list[_Raw] = []
     subject = ""
     last_end = lo
@@ -209,6 +249,8 @@ def scan_prose(
         end = m.end()
         after = view[end:hi]
         if not unit:
+            if _NOT_A_FIGURE_AFTER.match(after):  # a date, a time, a document number
+                continue
             tail = _RANGE_TAIL.match(after)
             before = view[max(lo, start - 1) : start]
             if tail:
@@ -217,8 +259,7 @@ def scan_prose(
                 unit = default_unit
             else:
                 continue
-            end = m.end()
-        if _NOT_A_FIGURE_AFTER.match(after) or view[max(lo, start - 1) : start] == "第":
+        if view[max(lo, start - 8) : start].rstrip().endswith("第"):  # an ordinal: "排名第 3 名"
             continue
         if _inside_brackets(view, start, max(lo, start - MAX_SENTENCE)):
             continue
@@ -226,15 +267,15 @@ def scan_prose(
         between = view[last_end:start]
         if any(c in _SENTENCE_STOP for c in between) or any(last_end <= h < start for h in hard):
             subject = ""
-        sent_start, sent_end = _sentence_bounds(view, start, lo, hi)
+        sent_start, sent_end = _sentence_bounds(view, start, lo, hi, wrapped)
         floor = max(sent_start, last_end if found and last_end > sent_start else sent_start)
-        clause_at = _clause_start(view, start, floor)
+        clause_at = _clause_start(view, start, floor, wrapped)
         clause = re.sub(r"\s+", "", view[clause_at:start])
         period = "current"
         if (
             found
             and found[-1].view_end > sent_start
-            and (clause in _RANGE or (_clean_label(clause) in _CONTINUES and found[-1].period != "current"))
+            and (clause in _RANGE or (clause in _CONTINUES and found[-1].period != "current"))
         ):  # "15%-20%", "分别下降8.2%、8.5%": the next number measures the same thing the same way
             metric, period = found[-1].metric, found[-1].period
         elif _CHANGE.search(clause):
@@ -244,6 +285,10 @@ def scan_prose(
         elif _PREVIOUS.search(clause):
             period = "previous"
             metric = _clean_label(_COMPARE_SPLIT.split(_PREVIOUS.sub("", clause))[0]) or subject
+        elif _PREVIOUS_LEAD.match(clause):  # "上年同期支出80万元"
+            period = "previous"
+            metric = _clean_label(_PREVIOUS_LEAD.sub("", clause)) or subject
+            subject = metric
         elif clause.startswith("占"):
             share = _clean_label(clause[1:])
             metric = f"{subject}占{share}" if share and share != "比" else f"{subject}占比"
@@ -257,8 +302,8 @@ def scan_prose(
                 metric = _topic(view, sent_start, clause_at) or metric or subject
             if metric:
                 subject = metric
-        unit = "万元" if unit == "万" else unit
-        explicit = _YEAR_IN.findall(view[sent_start:start])
+        unit = canonical_unit(unit, after)
+        explicit = _YEAR_IN.findall(_BOOK_TITLE.sub("", view[sent_start:start]))
         fig_year = int(explicit[-1]) if explicit else year
         if period == "previous" and fig_year is not None:
             fig_year -= 1
@@ -280,16 +325,19 @@ def scan_row(view: str, block: Block, ctx: RowContext, year: int | None) -> list
         if not m:
             for raw in scan_prose(view, cell.start, cell.end, year, ctx.column_unit(k, flat)):
                 label = raw.metric or short_label(strip_paren_unit(ctx.label(k)))
-                found.append(_replace(raw, metric=label, source="table", quote=quote))
+                found.append(replace(raw, metric=label, source="table", quote=quote))
             continue
         number, unit = m.group(1), m.group(2) or ""
         pos = view.find(number[0], cell.start, cell.end)
         span_end = cell.end if unit else _number_end(view, pos, number, cell.end)
         row_label = short_label(strip_paren_unit(ctx.label(k)))
         header = strip_paren_unit(ctx.headers[k]) if k < len(ctx.headers) else ""
+        if _NOT_A_MEASURE.search(header) or _NOT_A_MEASURE.search(row_label):
+            continue
+        unit = canonical_unit(unit or ctx.column_unit(k, flat))
+        if not unit and len(number) >= 7 and number.isdigit():  # a code or a phone number
+            continue
         metric = "·".join(p for p in (row_label, header) if p)
-        unit = unit or ctx.column_unit(k, flat)
-        unit = "万元" if unit == "万" else unit
         found.append(_Raw(pos, span_end, number, unit, metric, "current", year, "table", quote))
     return found
 
@@ -304,10 +352,6 @@ def _number_end(view: str, pos: int, number: str, limit: int) -> int:
     return i
 
 
-def _replace(raw: _Raw, **changes: object) -> _Raw:
-    return _Raw(**{**asdict(raw), **changes})
-
-
 def _hard_boundaries(blocks: list[Block]) -> frozenset[int]:
     """Starts of heading lines: a subject never carries into a new section."""
     return frozenset(b.start for b in blocks if not b.is_row and heading_of(b.text))
@@ -320,12 +364,13 @@ def extract_figures(
     view = doc.norm.text
     inside = layout.within(report.view_start, report.view_end)
     hard = _hard_boundaries(inside)
+    wrapped = hard_wrapped([b for b in inside if not b.is_row])
     raws: list[_Raw] = []
     run: list[Block] = []
 
     def flush() -> None:
         if run:
-            raws.extend(scan_prose(view, run[0].start, run[-1].end, report.year, hard=hard))
+            raws.extend(scan_prose(view, run[0].start, run[-1].end, report.year, hard=hard, wrapped=wrapped))
             run.clear()
 
     for block in inside:

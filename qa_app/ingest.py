@@ -60,7 +60,8 @@ def read_document(path: Path, name: str | None = None, max_bytes: int | None = N
         text, encoding = pdf_text(data), "pdf"
     else:
         raise IngestError(f"unsupported file type {suffix or '(none)'}")
-    if not text.strip():
+    norm = normalize(text)
+    if not norm.text.strip():  # nothing but spaces, zero-width characters or converter artefacts
         raise IngestError("no text in file")
     return Document(
         name=name or path.name,
@@ -68,7 +69,7 @@ def read_document(path: Path, name: str | None = None, max_bytes: int | None = N
         encoding=encoding,
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
-        norm=normalize(text),
+        norm=norm,
     )
 
 
@@ -172,6 +173,7 @@ def docx_text(data: bytes) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table, _Cell
+    from lxml.etree import XMLSyntaxError
 
     try:
         document = docx.Document(io.BytesIO(data))
@@ -183,7 +185,7 @@ def docx_text(data: bytes) -> str:
                     blocks.append(["\n".join(p.text for p in cell.paragraphs) for cell in cells])
             else:
                 blocks.append(item.text)
-    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, XMLSyntaxError) as exc:
         raise IngestError(f"not a readable .docx ({type(exc).__name__})") from exc
     except ValueError as exc:
         raise IngestError(f"not a readable .docx ({exc})") from exc

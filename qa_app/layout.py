@@ -132,7 +132,8 @@ def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
                 j += 1
                 if total in usual:
                     break
-        if j - i > 1 and total in usual:
+        pairs = all(len(f) == 2 and all(s < e for s, e in f) for f in fragments[i:j])
+        if j - i > 1 and total in usual and not pairs:  # "填报人|张三", "电话|…" are rows of their own
             rows.append([cell for f in fragments[i:j] for cell in f])
             i = j
         else:
@@ -146,12 +147,13 @@ def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
 UNITS = (
     "个百分点", "万元", "亿元", "千元", "元", "%", "‰", "人次", "件次", "批次", "万人", "人", "件", "批", "个",
     "分", "辆", "名", "次", "户", "家", "项", "条", "台", "套", "篇", "期", "场", "天", "小时", "公里",
-    "平方米", "亩", "吨", "座", "所", "处", "卷次", "起", "份", "册", "万",
+    "平方米", "亩", "吨", "座", "所", "处", "卷次", "起", "份", "册", "万人次", "分钟", "个月", "万",
 )  # fmt: skip
-_UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
-NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?(\d[\d,]*(?:\.\d+)*)({_UNIT_ALT})?$")
-_PAREN_UNIT = re.compile(rf"[(（]\s*(?:单位\s*[:：])?\s*({_UNIT_ALT})\s*[)）]")
+UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))  # longest first
+NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?(\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?$")
+_PAREN_UNIT = re.compile(rf"[(（]\s*(?:单位\s*[:：])?\s*({UNIT_ALT})\s*[)）]")
 _SCORE = re.compile(r"(分值|得分|总分|评分|^分$)")
+_CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")
 
 
 def paren_unit(text: str) -> str:
@@ -202,22 +204,22 @@ def is_numeric_cell(text: str) -> bool:
 def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
     """Context for every table row, keyed by (table, row)."""
     by_table: dict[int, list[Block]] = {}
+    caption_unit: dict[int, str] = {}
+    last_para = ""
     for b in blocks:
         if b.is_row:
+            if b.table not in by_table:  # "单位：万元" or "（单位：万元）" just above a table
+                m = _CAPTION_UNIT.search(last_para)
+                caption_unit[b.table] = m.group(1) if m else ""
             by_table.setdefault(b.table, []).append(b)
+        else:
+            last_para = b.text
     out: dict[tuple[int, int], RowContext] = {}
-    for rows in by_table.values():
+    for table, rows in by_table.items():
         flats = [[c.flat for c in r.cells] for r in rows]
         for i, row in enumerate(rows):
             cells = flats[i]
-            header_cells: list[str] = [""] * len(cells)
-            # Rows of two cells are label | value pairs: they have no column headers.
-            for j in range(i - 1, -1, -1) if len(cells) >= 3 else ():
-                above = flats[j]
-                texts = [t for t in above if t and not is_numeric_cell(t)]
-                if len(above) == len(cells) and len(texts) >= 2 and not any(map(is_numeric_cell, above)):
-                    header_cells = above
-                    break
+            header_cells = _header_row(flats, i) or [""] * len(cells)
             filled = list(cells)
             for k, text in enumerate(cells):
                 if text:
@@ -226,9 +228,28 @@ def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
                     if k < len(flats[j]) and flats[j][k]:
                         filled[k] = flats[j][k]
                         break
-            unit = next((u for t in (*header_cells, *filled[:2]) if (u := paren_unit(t))), "")
+            # A unit for the whole row: in the table's corner cell, a merged label cell, or the caption.
+            corner = header_cells[0] if header_cells else ""
+            unit = next((u for t in (corner, *filled[:2]) if (u := paren_unit(t))), caption_unit[table])
             out[(row.table, row.row)] = RowContext(tuple(header_cells), tuple(filled), unit)
     return out
+
+
+def _header_row(flats: list[list[str]], i: int) -> list[str] | None:
+    """The nearest row above of the same width whose cells are all labels.
+
+    Two-cell rows are label | value pairs; they take a header only when it names a unit ("金额（万元）").
+    """
+    cells = flats[i]
+    for above in reversed(flats[:i]):
+        if len(above) != len(cells) or any(map(is_numeric_cell, above)):
+            continue
+        if len([t for t in above if t]) < 2:
+            continue
+        if len(cells) >= 3 or any(paren_unit(t) for t in above):
+            return above
+        return None
+    return None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from qa_app.config import Settings
 from qa_app.figures import parse_number
+from qa_app.ingest import IngestError
 from qa_app.pipeline import FileResult, process_file
+from qa_app.textnorm import normalize
 
 HEADER = "2024年度某某县民政局部门整体支出绩效自评报告\n"
 
@@ -161,3 +163,92 @@ def test_markdown_table_rows_are_table_rows(tmp_path: Path) -> None:
         ("救助基金·实际支出", 284.14, "万元"),
     ]
     assert all(result.doc.text[f.start : f.end] == f.text for f in result.figures)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("用时10分钟完成。\n", [("10分钟", "分钟")]),
+        ("全年接待100万人次。\n", [("100万人次", "万人次")]),
+        ("惠及8万群众，投入8万元。\n", [("8万", "万"), ("8万元", "万元")]),
+        ("排名第 3 名。\n", []),
+        ("补助标准每人每月300元/人。\n", [("300元", "元")]),
+        ("服务期限3个月。\n", [("3个月", "个月")]),
+    ],
+)
+def test_units_read_as_written(tmp_path: Path, body: str, expected: list[tuple[str, str]]) -> None:
+    assert [(t, u) for t, _, u, _, _ in figures(tmp_path, body)] == expected
+
+
+def test_negative_change_keeps_its_sign(tmp_path: Path) -> None:
+    assert figures(tmp_path, "公用经费同比下降-3.2%。\n") == [("-3.2%", -3.2, "%", "公用经费", "change")]
+
+
+def test_previous_year_named_first(tmp_path: Path) -> None:
+    found = run(tmp_path, "上年同期支出80万元，本年100万元。\n").figures
+    assert [(f.metric, f.period, f.year) for f in found] == [("支出", "previous", 2023), ("支出", "current", 2024)]
+
+
+def test_years_in_titles_of_documents_and_since_clauses_are_not_the_figure_year(tmp_path: Path) -> None:
+    body = "根据《2023年度专项资金管理办法》，本年拨付资金100万元。自2019年成立以来，累计支出900万元。\n"
+    found = run(tmp_path, body).figures
+    assert [(f.text, f.year) for f in found] == [("100万元", 2024), ("900万元", 2024)]
+
+
+def test_list_markers_and_own_subjects_are_not_metric_words(tmp_path: Path) -> None:
+    found = figures(tmp_path, "1.支出100万元。\n我委全年支出200万元；我中心共有在职人员12人。\n")
+    assert [m for _, _, _, m, _ in found] == ["支出", "全年支出", "在职人员"]
+
+
+def test_typed_lines_are_not_joined_as_if_wrapped(tmp_path: Path) -> None:
+    found = figures(tmp_path, "本单位主要职能是负责全县的民政工作与社会救助工作\n支出100万元。\n")
+    assert [m for _, _, _, m, _ in found] == ["支出"]
+
+
+def test_table_units_stay_in_their_columns_and_ids_are_not_figures(tmp_path: Path) -> None:
+    table = (
+        "\t序号\n\t项目\n\t金额（万元）\n\t受益人数\n\t日期\n\n"
+        "\t1\n\t救助\n\t50\n\t120\n\t2024\n\n\n"
+        "\t项目\n\t金额（万元）\n\n\t合计\n\t100\n\n\n"
+        "\t填报人\n\t张三\n\n\t联系电话\n\t13812345678\n\n\t邮政编码\n\t411100\n\n\n"
+    )
+    found = figures(tmp_path, "附表\n" + table)
+    assert [(t, u, m) for t, _, u, m, _ in found] == [
+        ("50", "万元", "救助·金额"),
+        ("120", "", "救助·受益人数"),
+        ("100", "万元", "合计·金额"),
+    ]
+
+
+def test_unit_named_above_a_table(tmp_path: Path) -> None:
+    table = "\t项目\n\t年初预算\n\t执行数\n\n\t办公费\n\t12.5\n\t11\n\n\n"
+    found = figures(tmp_path, "支出明细（单位：万元）\n" + table)
+    assert [(t, u) for t, _, u, _, _ in found] == [("12.5", "万元"), ("11", "万元")]
+
+
+_PIECES = [
+    "一、基本情况\n", "(一)支出\n", "\t项目\n\t金额（万元）\n\n", "\t合计\n\t12.5\n\n\n", "[bookmark: _GoBack]",
+    "\u200b", "\r\n", "\r", "　", "基本支出１２３．４万元，", "占45%。", "来访1276 批2911人次；", "附件2\n",
+    "2023年度某县民政局部门整体支出绩效自评报告\n", "| 项目 | 金额 |\n|---|---|\n| 办公费 | 3万元 |\n",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=25))
+def test_offsets_hold_on_any_mix_of_prose_tables_and_artefacts(tmp_path: Path, pieces: list[str]) -> None:
+    text = "".join(pieces)
+    path = tmp_path / "mix.txt"
+    path.write_bytes(text.encode("utf-8"))
+    try:
+        result = process_file(path, Settings())
+    except IngestError:
+        assert not normalize(text).text.strip()  # only a file with no text at all is refused
+        return
+    stored = result.doc.text
+    assert stored == text
+    assert result.reports[0].start == 0 and result.reports[-1].end == len(stored)
+    for c in result.chunks:
+        assert stored[c.start : c.end] == c.text
+    for f in result.figures:
+        assert stored[f.start : f.end] == f.text
+        assert f.quote_start <= f.start < f.end <= f.quote_end

@@ -65,3 +65,28 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(SAMPLE.encode() * 100)
     with pytest.raises(IngestError, match="too large"):
         read_document(path, max_bytes=1000)
+
+
+def test_docx_with_broken_xml_gives_a_plain_reason(tmp_path: Path) -> None:
+    import zipfile
+
+    import docx
+
+    good = tmp_path / "good.docx"
+    document = docx.Document()
+    document.add_paragraph("2024年度某县民政局部门整体支出绩效自评报告")
+    document.save(good)
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
+    with pytest.raises(IngestError, match=r"not a readable \.docx"):
+        read_document(broken)
+
+
+def test_file_of_only_invisible_characters_has_no_text(tmp_path: Path) -> None:
+    path = tmp_path / "zw.txt"
+    path.write_text("\u200b\u200b\n[bookmark: _GoBack]\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="no text in file"):
+        read_document(path)

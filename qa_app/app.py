@@ -52,7 +52,7 @@ def main() -> None:
             f"{len(figures)} figures\nbuilt {manifest.get('built_at', '?')}"
         )
         for failure in manifest.get("failures", []):
-            st.warning(f"{failure['doc']}: {failure['reason']}")
+            st.warning(plain(f"{failure['doc']}: {failure['reason']}"))
 
     st.title("绩效自评报告")
     tab_figures, tab_reports = st.tabs(["Figures", "Reports"])

@@ -11,10 +11,11 @@ import argparse
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TextIO
 
 from tqdm import tqdm
 
-from qa_app.config import SUPPORTED_SUFFIXES, Settings, load_settings
+from qa_app.config import Settings, load_settings
 from qa_app.index import Failure, write_index
 from qa_app.ingest import IngestError
 from qa_app.pipeline import FileResult, process_file
@@ -24,7 +25,7 @@ def corpus_files(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def build(settings: Settings, out=sys.stdout) -> tuple[list[FileResult], list[Failure]]:
+def build(settings: Settings, out: TextIO = sys.stdout) -> tuple[list[FileResult], list[Failure]]:
     """Read every file of the corpus; one unreadable file never stops the others."""
     if not settings.corpus_dir.is_dir():
         raise SystemExit(f"qa-app: corpus folder not found: {settings.corpus_dir}")
@@ -33,9 +34,6 @@ def build(settings: Settings, out=sys.stdout) -> tuple[list[FileResult], list[Fa
     files = corpus_files(settings.corpus_dir)
     for path in tqdm(files, desc="reading reports", unit="file", file=sys.stderr, disable=None):
         name = path.relative_to(settings.corpus_dir).as_posix()
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            failures.append(Failure(name, f"unsupported file type {path.suffix or '(none)'}"))
-            continue
         try:
             results.append(process_file(path, settings, name))
         except IngestError as exc:
@@ -69,17 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings().with_overrides(corpus_dir=args.corpus, index_dir=args.index)
-    if args.command == "build":
-        results, failures = build(settings)
-        write_index(settings.index_dir, results, failures, {k: str(v) for k, v in asdict(settings).items()})
-        n_fig = sum(len(r.figures) for r in results)
-        print(
-            f"indexed {len(results)} files, {sum(len(r.reports) for r in results)} reports, "
-            f"{sum(len(r.chunks) for r in results)} sections, {n_fig} figures into {settings.index_dir}"
-            + (f"; {len(failures)} files not read" if failures else "")
-        )
-        return 0
-    return 2
+    # `build` is the only command so far (argparse refuses any other).
+    results, failures = build(settings)
+    write_index(settings.index_dir, results, failures, {k: str(v) for k, v in asdict(settings).items()})
+    n_fig = sum(len(r.figures) for r in results)
+    print(
+        f"indexed {len(results)} files, {sum(len(r.reports) for r in results)} reports, "
+        f"{sum(len(r.chunks) for r in results)} sections, {n_fig} figures into {settings.index_dir}"
+        + (f"; {len(failures)} files not read" if failures else "")
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,9 +8,6 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# File types the reader understands; anything else in a corpus folder is reported and skipped.
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
-
 
 @dataclass(frozen=True)
 class Settings:

@@ -114,10 +114,19 @@ def write_index(index_dir: Path, results: list[FileResult], failures: list[Failu
         if index_dir.exists():
             os.replace(index_dir, old)
         os.replace(tmp, index_dir)
+        _fsync_dir(index_dir.parent)  # the rename itself survives a power cut
         shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class IndexUnavailable(Exception):

@@ -3,7 +3,8 @@
 All formats end up in the same plain-text convention, the one Word's own text export uses and the seed
 reports arrive in: a paragraph is a line; a table row is a run of lines each starting with a tab (one per
 cell; a cell's further lines carry no tab), rows are separated by a blank line, and a table ends with two.
-One parser downstream (`blocks`) then serves every format, and citations index into this stored text.
+One parser downstream (`layout.parse_blocks`) then serves every format, and citations index into this
+stored text.
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import pdfplumber
 
 from qa_app.ingest import IngestError, render_blocks
 
@@ -57,7 +60,6 @@ def pdf_text(data: bytes) -> str:
     """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order."""
     import io
 
-    import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
     try:
@@ -76,7 +78,7 @@ def pdf_text(data: bytes) -> str:
     return render_blocks(blocks)
 
 
-def _pdf_page(page) -> _Page:
+def _pdf_page(page: pdfplumber.page.Page) -> _Page:
     """Ruled tables (row by row, cell by cell) and the text lines outside them, ordered top to bottom."""
     page = page.dedupe_chars()
     tables = page.find_tables()
@@ -172,7 +174,7 @@ def _right_margin(lines: list[_Line]) -> float:
     return _shared_edge(ends, outermost=max)
 
 
-def _shared_edge(values: list[float], outermost) -> float:
+def _shared_edge(values: list[float], outermost: Callable[..., float]) -> float:
     """The outermost position (`min` or `max`) that at least two lines reach alike; else the outermost one.
 
     One stray line (a note in the margin, an overlong word) then does not move the margin of the text.

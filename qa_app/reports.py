@@ -42,7 +42,7 @@ _ORG = re.compile(rf"{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{1,12}}?{_ORGAN})")
 # In a title the name runs to the last organ suffix before what is evaluated: "长沙市人民政府办公厅".
 _TITLE_ORG = re.compile(rf"^{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{0,20}}{_ORGAN})")
 _TITLE_SUBJECT = re.compile(r"(?:部门整体支出|整体支出|部门支出|单位整体|项目支出|专项资金|绩效|自评|评价).*$")
-_NAMED_BODY = re.compile(rf"^{_NAME_CHAR}{{2,20}}?{_ORGAN}$")
+_NAMED_BODY = re.compile(rf"^(?:[A-Za-z0-9]|{_NAME_CHAR}){{2,20}}?{_ORGAN}$")  # a file name part: "ACME研发有限公司"
 _REGION_PART = re.compile(_REGION)
 _ORG_FIELD = re.compile(r"(单位名称|部门名称|填报单位|预算单位|评价单位|实施单位)")
 _CN_NUM = "[一二三四五六七八九十]+"

@@ -150,7 +150,7 @@ UNITS = (
     "平方米", "亩", "吨", "座", "所", "处", "卷次", "起", "份", "册", "万人次", "分钟", "个月", "万",
 )  # fmt: skip
 UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))  # longest first
-NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?(\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?$")
+NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?([-−]?\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?$")
 _PAREN_UNIT = re.compile(rf"[(（]\s*(?:单位\s*[:：])?\s*({UNIT_ALT})\s*[)）]")
 _SCORE = re.compile(r"(分值|得分|总分|评分|^分$)")
 _CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")

@@ -252,3 +252,9 @@ def test_offsets_hold_on_any_mix_of_prose_tables_and_artefacts(tmp_path: Path, p
     for f in result.figures:
         assert stored[f.start : f.end] == f.text
         assert f.quote_start <= f.start < f.end <= f.quote_end
+
+
+def test_negative_cell_values(tmp_path: Path) -> None:
+    table = "\t项目\n\t增减（万元）\n\t增幅\n\n\t办公费\n\t-12.5\n\t−3%\n\n\n"
+    found = figures(tmp_path, "附表\n" + table)
+    assert [(t, v, u) for t, v, u, _, _ in found] == [("-12.5", -12.5, "万元"), ("−3%", -3.0, "%")]

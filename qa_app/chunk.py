@@ -64,8 +64,15 @@ class _Unit:
     heading: tuple[str, ...]
 
 
+_MD_HEADING = re.compile(r"^\s*(#{1,6})\s+(\S.*)$")
+
+
 def heading_of(line: str) -> tuple[float, str, int] | None:
-    """(level, heading text, number) when the line opens a numbered section, e.g. "（一）基本支出情况。"."""
+    """(level, heading text, number) when the line opens a section: "（一）基本支出情况。", "## 部门概况"."""
+    if md := _MD_HEADING.match(line):
+        inner = heading_of(md.group(2))
+        text = inner[1] if inner else _SPACES.sub("", clean_line(md.group(2)).replace("*", ""))
+        return min(len(md.group(1)) - 1, 4) * 1.0, text, inner[2] if inner else 0
     text = clean_line(line).replace("*", "")
     for level, marker in _HEADINGS:
         m = marker.match(text)
@@ -178,7 +185,14 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
             caption = _SPACES.sub(" ", clean_line(block.text))
             if found:
                 numbered(found)
-            elif i > title_end and nxt is not None and nxt.is_row and nxt.row == 0 and len(caption) <= 30:
+            elif (
+                i > title_end
+                and nxt is not None
+                and nxt.is_row
+                and nxt.row == 0
+                and len(caption) <= 30
+                and ":" not in caption  # "填报单位:(盖章)" is a field, "单位:万元" a unit: neither names the table
+            ):
                 push(CAPTION_LEVEL, caption)  # a short line right above a table names it
             units.append(_Unit(block.start, block.end, _SPACES.sub(" ", block.text), "text", path()))
             continue
@@ -309,12 +323,12 @@ def _pack(view: str, units: tuple[_Unit, ...], settings: Settings) -> list[_Piec
         if group and unit.view_end - group[0].view_start > settings.chunk_max_chars:
             pieces.append(_joined(group))
             group = []
-        if unit.view_end - unit.view_start > settings.chunk_max_chars and unit.kind == "text":
+        if unit.view_end - unit.view_start > settings.chunk_max_chars:  # a long paragraph, or a row of prose
             if group:
                 pieces.append(_joined(group))
                 group = []
             for a, b in _split_long(view, unit, settings.chunk_max_chars, settings.chunk_overlap_chars):
-                pieces.append((a, b, _SPACES.sub(" ", view[a:b]), "text"))
+                pieces.append((a, b, _SPACES.sub(" ", view[a:b]), unit.kind))
             continue
         group.append(unit)
     if group:

@@ -37,6 +37,14 @@ _NOT_A_FIGURE_AFTER = re.compile(r"^(?:年|月|日|号|届|季度|岁|时|点|:\
 _RANGE_TAIL = re.compile(rf"^[-~～至到](\d+(?:\.\d+)?)(?:余|多)?({UNIT_ALT})")
 # Cells that identify rather than measure: serial numbers, phone numbers, codes, dates, years.
 _NOT_A_MEASURE = re.compile(r"序号|编号|代码|编码|电话|手机|邮编|传真|号码|身份证|账号|^(?:年份|年度|日期|时间|年)$")
+_WHEN = re.compile(r"(?:时间|日期|年份)$")  # "完成时间 | 2024": a year, not an amount
+_ORDINAL_BEFORE = re.compile(r"(?:第|表|图|附表|附件|附图|序号|编号)\s*$")
+_YEAR_NUMBER = re.compile(r"^(?:19|20)\d{2}$")
+_DATE_CELL = re.compile(r"^(?:19|20)\d{2}[./-](?:0?[1-9]|1[0-2])(?:[./-]\d{1,2})?$")  # "2024.12"
+# What a column header says of its figures' time: "2023年", "上年数", "增减".
+_HEADER_YEAR = re.compile(r"((?:19|20)\d{2})年?")
+_HEADER_PREVIOUS = re.compile(r"上年|去年|上一年")
+_HEADER_CHANGE = re.compile(r"增减|变动|增幅|增长|同比|差额")
 _SENTENCE_STOP = set("。;!?")
 _CLAUSE_STOP = set(',、:;。!?()“”"《》\n')
 _OPENERS = {")": "(", "”": "“", "》": "《"}
@@ -44,8 +52,8 @@ _OPENERS = {")": "(", "”": "“", "》": "《"}
 _LEAD = re.compile(
     r"^(?:截至|截止)?(?:\d{4}年(?:度|底|末)?|本年度|本年|今年|当年|该年|年内|年度内)|"
     r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\))|"  # list markers
-    r"^(?:我|本)(?:局|委|办|厅|院|所|站|部|队|馆|会|署|中心|单位|部门|系统|县|市|区|镇|乡|省|公司|集团)|"
-    r"^(?:的|经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共(?![享同建治产青识])|由|单位)"
+    r"^(?:我|本)(?:中心|单位|部门|系统|公司|集团|局|委|办|厅|院|所|站|部|队|馆|会|署|县|市|区|镇|乡|省)|"
+    r"^(?:的|经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共(?![享同建治产青识])|由)"
 )
 _TRAIL = re.compile(r"(?:从|由|为|是|达到了|达到|达|共计|合计|总计|共|约|的|了|有|计|超过|近|逾|分别)$")
 _GENERIC = re.compile(r"^(?:本年)?(?:支出|收入)?(?:总额|合计|共计|金额|总计|总数|数)?$")
@@ -61,6 +69,8 @@ _QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|\([^()]*\)|《[^《》]*》")
 _YEAR_IN = re.compile(r"(?<![比较与自从于])((?:19|20)\d{2})年(?!\d{1,2}月|成立|以来|起|开始|至今)")
 _BOOK_TITLE = re.compile(r"《[^《》]*》")
 _CONTINUES = {"", "和", "及", "与", "、"}
+_RESPECTIVELY = re.compile(r"分别(?:为|是|达到|达|有)?$")
+_LIST_SEPARATOR = re.compile(r"[、和及与]")
 MAX_LABEL = 24
 MAX_SENTENCE = 600
 _WRAP_MIN_LINE = 20
@@ -131,39 +141,65 @@ def short_label(text: str) -> str:
     return re.split(r"[,:;。]", text, maxsplit=1)[0][:MAX_LABEL]
 
 
-def _is_wrap(view: str, i: int, floor: int) -> bool:
-    """A line break inside a sentence: text taken from PDF wraps long lines mid-sentence.
+def _is_wrap(view: str, i: int, floor: int, wrapped: str) -> bool:
+    """Whether the line break at `i` falls inside a sentence of wrapped text (see `hard_wrapped`).
 
-    The line before it is long, is no heading, and ends in a character that cannot end a sentence.
+    The line before it is long, no title and no short heading, and ends where no sentence can end; in
+    text wrapped only at page ends, the break is also a blank line.
     """
+    if not wrapped:
+        return False
     j = i
     while j > floor and view[j - 1].isspace():
         j -= 1
     if j <= floor or not ("\u4e00" <= view[j - 1] <= "\u9fff" or view[j - 1].isdigit()):
         return False
-    line = view[view.rfind("\n", 0, j) + 1 : j]
-    if len(line) < _WRAP_MIN_LINE or is_title_line(line):
+    if wrapped == "pages" and view.count("\n", j, _next_text(view, i)) < 2:
         return False
-    return heading_of(line) is None or len(line) > 2 * _WRAP_MIN_LINE
+    line = view[view.rfind("\n", 0, j) + 1 : j]
+    return len(line) >= _WRAP_MIN_LINE and not is_title_line(line) and not _short_heading(line)
 
 
-def hard_wrapped(paragraphs: list[Block]) -> bool:
-    """Whether lines break mid-sentence, as in text extracted from PDF (at page ends, or every line).
+def _short_heading(line: str) -> bool:
+    """A heading line on its own; "1.项目支出情况。2021年我局…" opens a section but goes on as prose."""
+    return heading_of(line) is not None and len(line) <= 2 * _WRAP_MIN_LINE
 
-    Long paragraph lines that are no heading or title end at a stop when typed; when several of them
-    (three, and a tenth or more) end in the middle of a word, the text was wrapped.
+
+def _next_text(view: str, i: int) -> int:
+    while i < len(view) and view[i].isspace():
+        i += 1
+    return i
+
+
+def _respective_items(view: str, start: int, floor: int, wrapped: str) -> list[str]:
+    """The items listed before "分别为" ("基本支出、项目支出"), when there are two or more."""
+    items_at = _clause_start(view, start, floor, wrapped, lists=True)
+    head = _RESPECTIVELY.sub("", re.sub(r"\s+", "", view[items_at:start]))
+    items = [_clean_label(item) for item in _LIST_SEPARATOR.split(head)]
+    return items if len(items) >= 2 and all(items) else []
+
+
+def hard_wrapped(paragraphs: list[Block]) -> str:
+    """How the text breaks lines inside sentences: "" (typed), "pages" or "lines" (text taken from PDF).
+
+    Long paragraph lines that are no heading or title end at a stop when typed. When several of them
+    (three, and a tenth or more) end inside a sentence, the text was cut at page ends, and a blank line
+    there continues the sentence; when many do (eight, and half or more), every line was wrapped.
     """
     long_lines = [
         b.text
         for b in paragraphs
-        if len(b.text) >= _WRAP_MIN_LINE and not is_title_line(b.text) and not heading_of(b.text)
+        if len(b.text) >= _WRAP_MIN_LINE and not is_title_line(b.text) and not _short_heading(b.text)
     ]
     open_ended = sum(1 for t in long_lines if "\u4e00" <= t[-1] <= "\u9fff" or t[-1].isdigit())
-    return open_ended >= 3 and open_ended >= 0.1 * len(long_lines)
+    if open_ended < 3 or open_ended < 0.1 * len(long_lines):
+        return ""
+    return "lines" if open_ended >= 8 and open_ended >= 0.5 * len(long_lines) else "pages"
 
 
-def _clause_start(view: str, pos: int, floor: int, wrapped: bool) -> int:
-    """Where the clause ending at `pos` begins; quoted and bracketed parts and line wraps do not end it."""
+def _clause_start(view: str, pos: int, floor: int, wrapped: str, lists: bool = False) -> int:
+    """Where the clause ending at `pos` begins; quoted and bracketed parts and line wraps do not end it,
+    nor, with `lists`, the 、 between the items of "基本支出、项目支出分别为…"."""
     i = pos - 1
     while i >= floor:
         ch = view[i]
@@ -176,27 +212,27 @@ def _clause_start(view: str, pos: int, floor: int, wrapped: bool) -> int:
             if j >= 0:
                 i = j - 1
                 continue
-        if ch == "\n" and wrapped and _is_wrap(view, i, floor):
+        if ch == "\n" and _is_wrap(view, i, floor, wrapped):
             i -= 1
             continue
-        if ch in _CLAUSE_STOP:
+        if ch in _CLAUSE_STOP and not (lists and ch == "、"):
             return i + 1
         i -= 1
     return floor
 
 
-def _sentence_bounds(view: str, pos: int, lo: int, hi: int, wrapped: bool) -> tuple[int, int]:
+def _sentence_bounds(view: str, pos: int, lo: int, hi: int, wrapped: str) -> tuple[int, int]:
     """The sentence around `pos`, at most MAX_SENTENCE characters each way (text without stops is bounded)."""
     lo, hi = max(lo, pos - MAX_SENTENCE), min(hi, pos + MAX_SENTENCE)
     start = pos
     while (
         start > lo
         and view[start - 1] not in _SENTENCE_STOP
-        and (view[start - 1] != "\n" or _is_wrap(view, start - 1, lo))
+        and (view[start - 1] != "\n" or _is_wrap(view, start - 1, lo, wrapped))
     ):
         start -= 1
     end = pos
-    while end < hi and view[end] not in _SENTENCE_STOP and (view[end] != "\n" or _is_wrap(view, end, lo)):
+    while end < hi and view[end] not in _SENTENCE_STOP and (view[end] != "\n" or _is_wrap(view, end, lo, wrapped)):
         end += 1
     if end < hi and view[end] in _SENTENCE_STOP:
         end += 1
@@ -208,7 +244,7 @@ def _topic(view: str, sentence_start: int, clause_start: int) -> str:
     colon = view.rfind(":", sentence_start, clause_start)
     if colon < 0:
         return ""
-    return _clean_label(view[_clause_start(view, colon, sentence_start, False) : colon])
+    return _clean_label(view[_clause_start(view, colon, sentence_start, "") : colon])
 
 
 def _inside_brackets(view: str, pos: int, lo: int) -> bool:
@@ -221,10 +257,10 @@ def _inside_brackets(view: str, pos: int, lo: int) -> bool:
 
 
 def canonical_unit(unit: str, after: str = "") -> str:
-    """A bare 万 is 万元, but "8万群众" counts ten-thousands of something else."""
-    if unit != "万":
+    """A bare 万 or 亿 is money (万元, 亿元), but "8万群众" counts ten-thousands of something else."""
+    if unit not in ("万", "亿"):
         return unit
-    return "万" if after[:1] and "\u4e00" <= after[0] <= "\u9fff" else "万元"
+    return unit if after[:1] and "\u4e00" <= after[0] <= "\u9fff" else unit + "元"
 
 
 def scan_prose(
@@ -234,15 +270,17 @@ def scan_prose(
     year: int | None,
     default_unit: str = "",
     hard: frozenset[int] = frozenset(),
-    wrapped: bool = False,
+    wrapped: str = "",
 ) -> list[_Raw]:
     """Figures in view[lo:hi].
 
     `default_unit` applies to bare numbers after a colon (table text cells); `hard` are offsets a subject
-    never carries over (heading lines); `wrapped` says lines break mid-sentence (text taken from PDF).
+    never carries over (heading lines); `wrapped` says how lines break mid-sentence (`hard_wrapped`).
     """
     found: list[_Raw] = []
     subject = ""
+    pending: list[str] = []  # the items still unpaired in "A、B和C分别为x、y和z"
+    listed: list[str] = []  # the items of the sentence's last "分别" list, paired again by "分别减少c、d"
     last_end = lo
     for m in NUMBER_WITH_UNIT.finditer(view, lo, hi):
         start, number, approx, unit = m.start(), m.group(1), m.group(2) or "", m.group(3) or ""
@@ -259,20 +297,25 @@ def scan_prose(
                 unit = default_unit
             else:
                 continue
-        if view[max(lo, start - 8) : start].rstrip().endswith("第"):  # an ordinal: "排名第 3 名"
+        if _ORDINAL_BEFORE.search(view[max(lo, start - 8) : start]):  # "排名第 3 名", "表1", "图2所示"
             continue
         if _inside_brackets(view, start, max(lo, start - MAX_SENTENCE)):
             continue
         # A new sentence (or a heading line) forgets the subject of the last one.
         between = view[last_end:start]
         if any(c in _SENTENCE_STOP for c in between) or any(last_end <= h < start for h in hard):
-            subject = ""
+            subject, pending, listed = "", [], []
         sent_start, sent_end = _sentence_bounds(view, start, lo, hi, wrapped)
         floor = max(sent_start, last_end if found and last_end > sent_start else sent_start)
         clause_at = _clause_start(view, start, floor, wrapped)
         clause = re.sub(r"\s+", "", view[clause_at:start])
         period = "current"
-        if (
+        items = _respective_items(view, start, floor, wrapped) if _RESPECTIVELY.search(clause) else []
+        if items:  # "基本支出、项目支出分别为300万元、200万元": the k-th item goes with the k-th number
+            metric, pending, listed = items[0], items[1:], items
+        elif pending and clause in _CONTINUES and found and found[-1].view_end > sent_start:
+            metric, period = pending.pop(0), found[-1].period
+        elif (
             found
             and found[-1].view_end > sent_start
             and (clause in _RANGE or (clause in _CONTINUES and found[-1].period != "current"))
@@ -282,6 +325,8 @@ def scan_prose(
             period = "change"
             head = _COMPARE_SPLIT.split(_CHANGE.sub("", clause))[0]
             metric = _clean_label(head) or subject
+            if "分别" in clause and listed and not _clean_label(head.replace("分别", "")):
+                metric, pending = listed[0], listed[1:]  # "与上年分别减少141.58万元、138.81万元"
         elif _PREVIOUS.search(clause):
             period = "previous"
             metric = _clean_label(_COMPARE_SPLIT.split(_PREVIOUS.sub("", clause))[0]) or subject
@@ -332,13 +377,23 @@ def scan_row(view: str, block: Block, ctx: RowContext, year: int | None) -> list
         span_end = cell.end if unit else _number_end(view, pos, number, cell.end)
         row_label = short_label(strip_paren_unit(ctx.label(k)))
         header = strip_paren_unit(ctx.headers[k]) if k < len(ctx.headers) else ""
-        if _NOT_A_MEASURE.search(header) or _NOT_A_MEASURE.search(row_label):
+        if _NOT_A_MEASURE.search(header) or _NOT_A_MEASURE.search(row_label) or _DATE_CELL.match(flat):
+            continue
+        if not m.group(2) and _YEAR_NUMBER.match(number) and (_WHEN.search(header) or _WHEN.search(row_label)):
             continue
         unit = canonical_unit(unit or ctx.column_unit(k, flat))
-        if not unit and len(number) >= 7 and number.isdigit():  # a code or a phone number
-            continue
         metric = "·".join(p for p in (row_label, header) if p)
-        found.append(_Raw(pos, span_end, number, unit, metric, "current", year, "table", quote))
+        if not unit and (not metric or (len(number) >= 7 and number.isdigit())):  # a serial, a code, a phone
+            continue
+        period, cell_year = "current", year
+        if m_year := _HEADER_YEAR.search(header):
+            cell_year = int(m_year.group(1))
+        if _HEADER_CHANGE.search(header):
+            period = "change"
+        elif _HEADER_PREVIOUS.search(header):
+            period = "previous"
+            cell_year = cell_year - 1 if cell_year is not None and not m_year else cell_year
+        found.append(_Raw(pos, span_end, number, unit, metric, period, cell_year, "table", quote))
     return found
 
 

@@ -167,6 +167,21 @@ def _cell_lines(cell: str) -> str:
 # --- .docx -----------------------------------------------------------------------------------------
 
 
+def _docx_cell_text(cell: object) -> str:
+    """A cell's paragraphs, and any table nested in it as one line per row (cells apart by spaces)."""
+    from docx.table import Table, _Cell
+
+    lines: list[str] = []
+    for part in cell.iter_inner_content():
+        if isinstance(part, Table):
+            for row in part.rows:
+                inner = [_docx_cell_text(_Cell(tc, part)).replace("\n", " ") for tc in row._tr.tc_lst]
+                lines.append(" ".join(t for t in inner if t.strip()))
+        else:
+            lines.append(part.text)
+    return "\n".join(lines)
+
+
 def docx_text(data: bytes) -> str:
     """Paragraphs and tables in document order; each table row keeps its cells apart."""
     import io
@@ -183,7 +198,7 @@ def docx_text(data: bytes) -> str:
             if isinstance(item, Table):
                 for row in item.rows:
                     cells = [_Cell(tc, item) for tc in row._tr.tc_lst]
-                    blocks.append(["\n".join(p.text for p in cell.paragraphs) for cell in cells])
+                    blocks.append([_docx_cell_text(cell) for cell in cells])
             else:
                 blocks.append(item.text)
     except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, XMLSyntaxError) as exc:

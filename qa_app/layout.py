@@ -147,13 +147,17 @@ def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
 UNITS = (
     "个百分点", "万元", "亿元", "千元", "元", "%", "‰", "人次", "件次", "批次", "万人", "人", "件", "批", "个",
     "分", "辆", "名", "次", "户", "家", "项", "条", "台", "套", "篇", "期", "场", "天", "小时", "公里",
-    "平方米", "亩", "吨", "座", "所", "处", "卷次", "起", "份", "册", "万人次", "分钟", "个月", "万",
+    "平方米", "亩", "吨", "座", "所", "处", "卷次", "起", "份", "册", "万人次", "分钟", "个月",
+    "万亩", "万吨", "万户", "万件", "万册", "万平方米", "万公里", "万", "亿",
 )  # fmt: skip
-UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))  # longest first
-NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?([-−]?\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?$")
+# Longest first; a rate keeps its denominator: "58万元/处", "300元/人".
+UNIT_ALT = "(?:" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")(?:/[\u4e00-\u9fff])?"
+NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?([-−]?\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?(?:以上|以下|左右)?$")
 _PAREN_UNIT = re.compile(rf"[(（]\s*(?:单位\s*[:：])?\s*({UNIT_ALT})\s*[)）]")
 _SCORE = re.compile(r"(分值|得分|总分|评分|^分$)")
+_HAS_NUMBER_WITH_UNIT = re.compile(rf"\d({UNIT_ALT})")
 _CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")
+_LABEL_LEAD = re.compile(r"^(?:其中|包括|含|合计|小计)?[:：]?")
 
 
 def paren_unit(text: str) -> str:
@@ -172,7 +176,7 @@ class RowContext:
 
     headers: tuple[str, ...]
     filled: tuple[str, ...]
-    unit: str  # unit named for the whole row by its header row or a merged label cell
+    unit: str  # named for the whole row: in the header's corner cell, a merged label cell or the caption
 
     def column_unit(self, col: int, cell_text: str) -> str:
         """The unit of a bare number in column `col`: its header's, a score column's 分, else the row's."""
@@ -189,12 +193,20 @@ class RowContext:
         return self.unit
 
     def label(self, col: int) -> str:
-        """The nearest text cell to the left: the row's label for this column."""
+        """The nearest short text cell to the left: the row's label for this column.
+
+        Numbers and long descriptions ("本项目主要用于…") are skipped; "其中:当年财政拨款" reads 当年财政拨款.
+        """
+        fallback = ""
         for k in range(col - 1, -1, -1):
             text = self.filled[k]
-            if text and not NUMERIC_CELL.match(text):
+            if not text or NUMERIC_CELL.match(text) or _HAS_NUMBER_WITH_UNIT.search(text):
+                continue
+            text = _LABEL_LEAD.sub("", text) or text
+            if len(text) <= 30 and "。" not in text:
                 return text
-        return ""
+            fallback = fallback or text
+        return fallback
 
 
 def is_numeric_cell(text: str) -> bool:
@@ -205,13 +217,14 @@ def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
     """Context for every table row, keyed by (table, row)."""
     by_table: dict[int, list[Block]] = {}
     caption_unit: dict[int, str] = {}
-    last_para = ""
+    last_para = ""  # the paragraph right before the current block, "" after a table
     for b in blocks:
         if b.is_row:
             if b.table not in by_table:  # "单位：万元" or "（单位：万元）" just above a table
                 m = _CAPTION_UNIT.search(last_para)
                 caption_unit[b.table] = m.group(1) if m else ""
             by_table.setdefault(b.table, []).append(b)
+            last_para = ""
         else:
             last_para = b.text
     out: dict[tuple[int, int], RowContext] = {}
@@ -219,7 +232,8 @@ def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
         flats = [[c.flat for c in r.cells] for r in rows]
         for i, row in enumerate(rows):
             cells = flats[i]
-            header_cells = _header_row(flats, i) or [""] * len(cells)
+            found = _header_row(flats, i)
+            header_cells, header_at = found if found else ([""] * len(cells), -1)
             filled = list(cells)
             for k, text in enumerate(cells):
                 if text:
@@ -230,26 +244,47 @@ def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
                         break
             # A unit for the whole row: in the table's corner cell, a merged label cell, or the caption.
             corner = header_cells[0] if header_cells else ""
-            unit = next((u for t in (corner, *filled[:2]) if (u := paren_unit(t))), caption_unit[table])
+            unit = next((u for t in (corner, *filled[:2]) if (u := paren_unit(t))), "")
+            unit = unit or (_header_unit(flats, header_at) if header_at > 0 else "") or caption_unit[table]
             out[(row.table, row.row)] = RowContext(tuple(header_cells), tuple(filled), unit)
     return out
 
 
-def _header_row(flats: list[list[str]], i: int) -> list[str] | None:
+def _header_row(flats: list[list[str]], i: int) -> tuple[list[str], int] | None:
     """The nearest row above of the same width whose cells are all labels.
 
     Two-cell rows are label | value pairs; they take a header only when it names a unit ("金额（万元）").
+    A header over two rows ("项目 | 预算数（万元）" over "| 年初 | 调整后") fills its empty leading
+    cells from the row above it.
     """
     cells = flats[i]
-    for above in reversed(flats[:i]):
+    for j in range(i - 1, -1, -1):
+        above = flats[j]
         if len(above) != len(cells) or any(map(is_numeric_cell, above)):
             continue
         if len([t for t in above if t]) < 2:
             continue
-        if len(cells) >= 3 or any(paren_unit(t) for t in above):
-            return above
-        return None
+        if len(cells) < 3 and not any(paren_unit(t) for t in above):
+            return None
+        header = list(above)
+        upper = flats[j - 1] if j > 0 else []
+        if upper and not any(map(is_numeric_cell, upper)):
+            for k, text in enumerate(header):
+                if text or k >= len(upper):
+                    break
+                header[k] = upper[k]
+        return header, j
     return None
+
+
+def _header_unit(flats: list[list[str]], j: int) -> str:
+    """The one unit named in the label rows above header row j ("预算数（万元）" over "年初 | 调整后")."""
+    units: set[str] = set()
+    for above in reversed(flats[:j]):
+        if any(map(is_numeric_cell, above)):
+            break
+        units.update(u for t in above if (u := paren_unit(t)))
+    return units.pop() if len(units) == 1 else ""
 
 
 @dataclass(frozen=True)

@@ -231,14 +231,17 @@ def _pdf_page_blocks(pages: list[_Page]) -> list[str | list[str]]:
                 blocks.append(item)
                 prev = None
                 continue
+            spaced = prev is not None and not new_page and item.top - prev.bottom > usual_gap + 0.4 * item.size
             continues = (
                 prev is not None
                 and item.x0 <= left + 0.5 * item.size  # an indented line opens a paragraph
                 and _wrapped(prev, item, right)
-                and (new_page or item.top - prev.bottom <= usual_gap + 0.4 * item.size)
+                and not spaced
             )
             if not continues:
                 flush()
+                if spaced and blocks and isinstance(blocks[-1], str) and blocks[-1]:
+                    blocks.append("")  # space between paragraphs reads as the blank line it stands for
             paragraph.append(item)
             prev, new_page = item, False
     flush()

@@ -23,6 +23,9 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _MARKUP = re.compile(r"^[#>*\-\s]+|\*+$")
 _TITLE_END = re.compile(r"(绩效.{0,12}(报告|表)|(自评|评价)(报告|表))$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?$|^第[一二三四五六七八九十]+部分\s*附件$")
+_ATTACHMENT_PREFIX = re.compile(r"^附件\s*\d*\s*[:：]\s*(?=\S)")  # "附件2：2024年度…自评表" on one line
+_TITLE_NOTE = re.compile(r"\s*\([^()]{1,8}\)$")  # "…自评报告（公示稿）"
+_TITLE_LEAD = re.compile(r"^(?:关于)?(?:\d{4}(?:[-~至]\d{4})?年度?)?(?:关于)?")
 _SENTENCE_PUNCT = re.compile(r"[。，,；;！？!?]")
 _YEAR = re.compile(r"((?:19|20)\d{2})年(?!\d{1,2}月)")
 _YEAR_DU = re.compile(r"((?:19|20)\d{2})年度")
@@ -86,7 +89,7 @@ def parse_org(text: str) -> tuple[str, tuple[str, ...]] | None:
 
 def title_org(title: str) -> tuple[str, tuple[str, ...]] | None:
     """The organisation a title names before what it evaluates: "2024年度长沙市第一中学部门整体支出…"."""
-    head = _TITLE_SUBJECT.sub("", re.sub(r"^\d{4}年度?", "", title))
+    head = _TITLE_SUBJECT.sub("", _TITLE_LEAD.sub("", title))
     m = _TITLE_ORG.match(head)
     if not m:
         return None
@@ -110,6 +113,7 @@ def is_title_line(line: str) -> bool:
 
 def _is_title_candidate(text: str) -> bool:
     """Short, no sentence punctuation, no list marker ("1.…报告" lists attachments), ends like a title."""
+    text = _TITLE_NOTE.sub("", text)
     return (
         4 <= len(text) <= 60
         and not _SENTENCE_PUNCT.search(text)
@@ -127,7 +131,9 @@ def _titles(view: str, blocks: list[Block]) -> list[tuple[int, str]]:
         if block.is_row:
             at_top, prev = False, None
             continue
-        text = clean_line(block.text)
+        line = clean_line(block.text)
+        text = _ATTACHMENT_PREFIX.sub("", line)
+        inline_attachment = text != line
         candidate = _is_title_candidate(text)
         first = i
         # A title broken over two lines: "2024年度岳阳市信访局整体支出" / "绩效自评报告".
@@ -141,12 +147,12 @@ def _titles(view: str, blocks: list[Block]) -> list[tuple[int, str]]:
             # A 自评表 opens a report only at the top of a file or after its 附件 line; named in prose
             # ("绩效自评表如下"), it is part of the report around it.
             before = prev[1] if prev is not None and prev[0] < first else ""
-            candidate = (at_top and not found) or bool(_ATTACHMENT.match(before))
+            candidate = (at_top and not found) or inline_attachment or bool(_ATTACHMENT.match(before))
         if candidate and not (found and found[-1][0] == first):
             found.append((first, text))
         if len(text) > 40 or _SENTENCE_PUNCT.search(text):
             at_top = False
-        prev = (i, clean_line(block.text))
+        prev = (i, line)
     return found
 
 

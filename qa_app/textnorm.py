@@ -1,10 +1,11 @@
 """The normalised view of a stored text, with a map back to stored offsets.
 
 Citations must quote the stored text verbatim, while matching needs a cleaner view: full-width digits
-and punctuation folded (NFKC), spaces inside numbers removed ("1805.99 万元" → "1805.99万元"), Chinese
-year digits read ("二〇二四年" → "2024年"), traditional characters simplified, and converter artefacts
-such as "[bookmark: _GoBack]" dropped. Every character of the view remembers the stored offset it came
-from, so any span found in the view maps back to an exact stored span.
+and punctuation folded (NFKC), spaces between a number and its unit removed ("1805.99 万元" →
+"1805.99万元"), Chinese year digits read ("二〇二四年", "二○二四年" → "2024年"), circled list numbers read
+as list markers ("①" → "(1)"), traditional characters simplified, converter artefacts such as
+"[bookmark: _GoBack]" dropped, and every line end made "\n". Every character of the view remembers the
+stored offset it came from, so any span found in the view maps back to an exact stored span.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import opencc
 _ARTEFACT = re.compile(r"\[bookmark: [^\]\n]{0,80}\]|[\u200b-\u200f\u2060\ufeff\u00ad]|\r(?=\n)")
 # Spaces between a number and its unit or the next word: "1805.99 万元", "3.2 %", "2021 年".
 _NUMBER_GAP = re.compile(r"(?<=[0-9.%])[ \u00a0\u3000]+(?=[%\u4e00-\u9fff])")
-_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-_CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=年)")
+_CN_DIGITS = str.maketrans("〇○OＯ零一二三四五六七八九", "00000123456789")
+_CN_YEAR = re.compile(r"[〇○OＯ零一二三四五六七八九]{4}(?=年)")
+# Circled numbers mark list items: "①工资福利支出" reads as "(1)工资福利支出", not "1工资福利支出".
+_CIRCLED = re.compile(r"[\u2460-\u2473]")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def normalize(stored: str) -> Normalized:
     n = len(stored)
     src = np.arange(n + 1, dtype=np.int64)
     text, body = _apply(stored, src[:-1], _ARTEFACT, lambda m: "")
+    text, body = _apply(text, body, _CIRCLED, lambda m: f"({ord(m.group()) - 0x245F})")
     # NFKC char by char, so each output char still knows its source char.
     folded = [_fold(c) if ord(c) > 127 else c for c in text]
     lengths = np.fromiter((len(f) for f in folded), dtype=np.int64, count=len(folded))
@@ -87,7 +91,7 @@ def normalize(stored: str) -> Normalized:
         body = np.repeat(body, lengths)
     text = "".join(folded)
     text, body = _apply(text, body, _NUMBER_GAP, lambda m: "")
-    text, body = _apply(text, body, _CN_YEAR, lambda m: m.group().translate(_CN_DIGITS))
+    text, body = _apply(text, body, _CN_YEAR, lambda m: m.group().upper().translate(_CN_DIGITS))
     text = text.replace("〇", "零").replace("\r", "\n")  # old Mac line ends: a lone CR ends a line too
     simplified = _t2s().convert(text)
     if len(simplified) == len(text):

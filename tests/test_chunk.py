@@ -79,3 +79,20 @@ def test_a_table_caption_ends_with_its_table(tmp_path: Path) -> None:
     )
     result = run(tmp_path, body)
     assert {f.text: f.section for f in result.figures} == {"12": "基本情况 › 支出明细表", "95%": "基本情况"}
+
+
+def test_a_unit_line_is_no_caption_and_a_long_cell_is_cut_to_size(tmp_path: Path) -> None:
+    long_cell = "本项目主要用于农田水利设施建设，" * 120
+    body = f"一、收支情况\n单位：万元\n\t项目\n\t说明\n\n\t水利\n\t{long_cell}\n\n\n"
+    result = run(tmp_path, body)
+    assert all("单位" not in part for c in result.chunks for part in c.heading)
+    assert max(len(c.text) for c in result.chunks) <= Settings().chunk_max_chars
+
+
+def test_markdown_headings_set_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "r.md"
+    filler = "本单位认真履行职责，较好完成了全年各项工作任务，群众满意度持续提高。"
+    path.write_text(f"# 2024年度某县民政局部门整体支出绩效自评报告\n\n## 部门概况\n\n### 收入\n\n{filler}\n\n"
+                    f"### 支出\n\n{filler}\n", encoding="utf-8")  # fmt: skip
+    result = process_file(path, Settings())
+    assert [c.heading for c in result.chunks] == [("部门概况", "收入"), ("部门概况", "支出")]

@@ -172,7 +172,7 @@ def test_markdown_table_rows_are_table_rows(tmp_path: Path) -> None:
         ("全年接待100万人次。\n", [("100万人次", "万人次")]),
         ("惠及8万群众，投入8万元。\n", [("8万", "万"), ("8万元", "万元")]),
         ("排名第 3 名。\n", []),
-        ("补助标准每人每月300元/人。\n", [("300元", "元")]),
+        ("补助标准每人每月300元/人，单位成本58万元/处。\n", [("300元/人", "元/人"), ("58万元/处", "万元/处")]),
         ("服务期限3个月。\n", [("3个月", "个月")]),
     ],
 )
@@ -258,3 +258,96 @@ def test_negative_cell_values(tmp_path: Path) -> None:
     table = "\t项目\n\t增减（万元）\n\t增幅\n\n\t办公费\n\t-12.5\n\t−3%\n\n\n"
     found = figures(tmp_path, "附表\n" + table)
     assert [(t, v, u) for t, v, u, _, _ in found] == [("-12.5", -12.5, "万元"), ("−3%", -3.0, "%")]
+
+
+def test_a_caption_unit_covers_its_own_table_only(tmp_path: Path) -> None:
+    body = (
+        "单位：万元\n\t项目\n\t预算\n\t执行\n\n\t资金总额\n\t300\n\t290\n\n\n"
+        "绩效指标表\n\t指标\n\t年度指标值\n\t实际完成值\n\n\t新建水厂\n\t5\n\t5\n\n\t完成时间\n\t2024.12\n\t2024.11\n\n\n"
+    )
+    found = figures(tmp_path, body)
+    assert [(t, u, m) for t, _, u, m, _ in found] == [
+        ("300", "万元", "资金总额·预算"),
+        ("290", "万元", "资金总额·执行"),
+        ("5", "", "新建水厂·年度指标值"),
+        ("5", "", "新建水厂·实际完成值"),
+    ]
+
+
+def test_header_over_two_rows_gives_the_unit_and_serials_are_not_figures(tmp_path: Path) -> None:
+    table = (
+        "\t序号\n\t项目\n\t预算数（万元）\n\t执行数（万元）\n\n"
+        "\t\n\t\n\t年初\n\t调整后\n\t年初\n\t调整后\n\n"
+        "\t1\n\t饮水工程\n\t300\n\t320\n\t290\n\t310\n\n\n"
+    )
+    found = figures(tmp_path, "附表\n" + table)
+    assert [(t, u) for t, _, u, _, _ in found] == [("300", "万元"), ("320", "万元"), ("290", "万元"), ("310", "万元")]
+
+
+def test_items_listed_before_respectively_pair_with_the_numbers(tmp_path: Path) -> None:
+    body = (
+        "基本支出、项目支出分别为300万元、200万元。"
+        "年初预算数、全年预算数和全年执行数分别为649.24万元、1186.96万元和1186.19万元。\n"
+    )
+    assert [(m, v) for _, v, _, m, _ in figures(tmp_path, body)] == [
+        ("基本支出", 300),
+        ("项目支出", 200),
+        ("年初预算数", 649.24),
+        ("全年预算数", 1186.96),
+        ("全年执行数", 1186.19),
+    ]
+    body = "决算收入、支出分别是326.68万元、329.98万元，与上年分别减少141.58万元、138.81万元。\n"
+    assert [(m, p) for _, _, _, m, p in figures(tmp_path, body)] == [
+        ("决算收入", "current"),
+        ("支出", "current"),
+        ("决算收入", "change"),
+        ("支出", "change"),
+    ]
+
+
+def test_row_labels_skip_lead_words_long_descriptions_and_numbers(tmp_path: Path) -> None:
+    table = (
+        "\t项目\n\t说明\n\t预算（万元）\n\n"
+        "\t其中：当年财政拨款\n\t\n\t300\n\n"
+        "\t农田改造\n\t本项目主要用于第1批次高标准农田建设，涉及面积1万亩，覆盖全县多个乡镇的农田。\n\t500\n\n\n"
+    )
+    found = figures(tmp_path, "附表\n" + table)
+    assert [(m, v) for _, v, _, m, _ in found if m.endswith("·预算")] == [
+        ("当年财政拨款·预算", 300),
+        ("农田改造·预算", 500),
+    ]
+
+
+def test_column_headers_set_year_and_period(tmp_path: Path) -> None:
+    table = "\t指标\n\t2023年\n\t2024年\n\t上年数\n\t增减\n\n\t收入合计（万元）\n\t1200.5\n\t1300\n\t1100\n\t100\n\n\n"
+    found = run(tmp_path, "附表\n" + table).figures
+    assert [(f.value, f.year, f.period) for f in found] == [
+        (1200.5, 2023, "current"),
+        (1300, 2024, "current"),
+        (1100, 2023, "previous"),
+        (100, 2024, "change"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("耕地面积1.2万亩，投资1.5亿。\n", [("1.2万亩", "万亩"), ("1.5亿", "亿元")]),
+        ("详见表1。如图2所示的5个项目。\n", [("5个", "个")]),
+        ("①工资福利支出100万元。\n", [("100万元", "万元")]),
+    ],
+)
+def test_more_units_and_references(tmp_path: Path, body: str, expected: list[tuple[str, str]]) -> None:
+    assert [(t, u) for t, _, u, _, _ in figures(tmp_path, body)] == expected
+    if body.startswith("①"):
+        assert figures(tmp_path, body)[0][3] == "工资福利支出"
+
+
+def test_three_typed_list_lines_are_not_taken_for_wrapped_text(tmp_path: Path) -> None:
+    body = (
+        "本单位认真落实各项工作部署并取得了较好成效\n"
+        "本单位严格执行各项财务管理制度并规范了支出审批\n"
+        "本单位不断加强队伍建设并提升了整体业务能力水平\n"
+        "项目支出100万元。\n"
+    )
+    assert [m for _, _, _, m, _ in figures(tmp_path, body)] == ["项目支出"]

@@ -90,3 +90,18 @@ def test_file_of_only_invisible_characters_has_no_text(tmp_path: Path) -> None:
     path.write_text("\u200b\u200b\n[bookmark: _GoBack]\n", encoding="utf-8")
     with pytest.raises(IngestError, match="no text in file"):
         read_document(path)
+
+
+def test_docx_table_nested_in_a_cell_is_read(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("2024年度某县民政局部门整体支出绩效自评报告")
+    outer = document.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "资金情况"
+    inner = outer.cell(0, 1).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text = "执行数"
+    inner.cell(0, 1).text = "290万元"
+    path = tmp_path / "nested.docx"
+    document.save(path)
+    assert "执行数 290万元" in read_document(path).text

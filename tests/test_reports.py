@@ -102,3 +102,23 @@ def test_reports_tile_the_stored_text_even_with_invisible_characters(tmp_path: P
     found = process_file(path, Settings()).reports
     assert len(found) == 2
     assert found[0].start == 0 and found[0].end == found[1].start and found[1].end == len(text)
+
+
+def test_title_lead_ins_and_chinese_year_digits(tmp_path: Path) -> None:
+    cases = {
+        "关于2024年度湘潭县卫生健康局部门整体支出的绩效自评报告": ("湘潭县卫生健康局", 2024),
+        "关于湘潭县卫生健康局2024年度部门整体支出绩效自评报告": ("湘潭县卫生健康局", 2024),
+        "二○二四年度湘潭县民政局部门整体支出绩效自评报告": ("湘潭县民政局", 2024),
+    }
+    for title, (org, year) in cases.items():
+        found = reports(tmp_path, title + "\n正文。\n")[0]
+        assert (found[1], found[3]) == (org, year), title
+
+
+def test_title_with_a_note_and_an_inline_attachment_marker(tmp_path: Path) -> None:
+    text = (
+        "2024年度某某县民政局部门整体支出绩效自评报告（公示稿）\n正文。\n"
+        "附件2：2024年度某某县民政局低保项目支出绩效自评表\n\t项目\n\t金额（万元）\n\n\t合计\n\t300\n\n\n"
+    )
+    found = reports(tmp_path, text)
+    assert [r[4] for r in found] == ["部门整体支出", "自评表"]

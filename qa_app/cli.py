@@ -42,7 +42,8 @@ def build(settings: Settings, out: TextIO = sys.stdout) -> tuple[list[FileResult
             failures.append(Failure(name, f"could not be processed ({type(exc).__name__}: {exc})"))
     for r in results:
         print(
-            f"{r.doc.name}  [{r.doc.format}, {r.doc.encoding}]  sections {len(r.chunks)}, figures {len(r.figures)}",
+            f"{r.doc.name}  [{r.doc.format}, {r.doc.encoding}]  sections {len({c.heading for c in r.chunks})}, "
+            f"chunks {len(r.chunks)}, figures {len(r.figures)}",
             file=out,
         )
         for rep in r.reports:
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     n_fig = sum(len(r.figures) for r in results)
     print(
         f"indexed {len(results)} files, {sum(len(r.reports) for r in results)} reports, "
-        f"{sum(len(r.chunks) for r in results)} sections, {n_fig} figures into {settings.index_dir}"
+        f"{sum(len(r.chunks) for r in results)} chunks, {n_fig} figures into {settings.index_dir}"
         + (f"; {len(failures)} files not read" if failures else "")
     )
     return 0

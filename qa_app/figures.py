@@ -25,7 +25,7 @@ import pandas as pd
 from qa_app.chunk import Chunk, Section, heading_of
 from qa_app.ingest import Document
 from qa_app.layout import NUMERIC_CELL, UNIT_ALT, Block, Layout, RowContext, strip_paren_unit
-from qa_app.reports import Report, is_title_line
+from qa_app.reports import LIST_MARKER, Report, is_title_line
 
 # A minus sign only where no number or % stands before it ("下降-3.2%", not "200-400", "15%-20%");
 # a thousands separator only between 1-3 digits and groups of exactly three.
@@ -51,7 +51,7 @@ _OPENERS = {")": "(", "”": "“", "》": "《"}
 
 _LEAD = re.compile(
     r"^(?:截至|截止)?(?:\d{4}年(?:度|底|末)?|本年度|本年|今年|当年|该年|年内|年度内)|"
-    r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\))|"  # list markers
+    rf"{LIST_MARKER.pattern}|"
     r"^(?:我|本)(?:中心|单位|部门|系统|公司|集团|局|委|办|厅|院|所|站|部|队|馆|会|署|县|市|区|镇|乡|省)|"
     r"^(?:的|经批复|其中|主要|包括|用于|以及|另有|另|故|并|且|共有|共(?![享同建治产青识])|由)"
 )

@@ -49,7 +49,7 @@ _NAMED_BODY = re.compile(rf"^(?:[A-Za-z0-9]|{_NAME_CHAR}){{2,20}}?{_ORGAN}$")  #
 _REGION_PART = re.compile(_REGION)
 _ORG_FIELD = re.compile(r"(单位名称|部门名称|填报单位|预算单位|评价单位|实施单位)")
 _CN_NUM = "[一二三四五六七八九十]+"
-_LIST_MARKER = re.compile(rf"^(?:\d{{1,3}}\s*[.、)]|\(\d{{1,3}}\)|{_CN_NUM}\s*[、.]|\({_CN_NUM}\))")
+LIST_MARKER = re.compile(rf"^(?:\d{{1,3}}\s*[.、)]|\(\d{{1,3}}\)|{_CN_NUM}\s*[、.]|\({_CN_NUM}\))")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _is_title_candidate(text: str) -> bool:
     return (
         4 <= len(text) <= 60
         and not _SENTENCE_PUNCT.search(text)
-        and not _LIST_MARKER.match(text)
+        and not LIST_MARKER.match(text)
         and bool(_TITLE_END.search(text))
     )
 

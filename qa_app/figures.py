@@ -20,6 +20,7 @@ import bisect
 import re
 from dataclasses import asdict, dataclass, replace
 
+import cn2an
 import pandas as pd
 
 from qa_app.chunk import Chunk, Section, heading_of
@@ -29,8 +30,11 @@ from qa_app.reports import LIST_MARKER, Report, is_title_line
 
 # A minus sign only where no number or % stands before it ("下降-3.2%", not "200-400", "15%-20%");
 # a thousands separator only between 1-3 digits and groups of exactly three.
+# Amounts and shares written in Chinese numerals: "五十万元", "三千二百万元", "百分之九十八".
+_CN_NUMERAL = "[零〇一二两三四五六七八九十百千点]"
 NUMBER_WITH_UNIT = re.compile(
-    r"(?<![\d.A-Za-z])(?<!\d,)((?:(?<![%\d])[-−])?(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)*|\d+(?:\.\d+)*))"
+    r"(?<![\d.A-Za-z])(?<!\d,)((?:(?<![%\d])[-−])?(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)*|\d+(?:\.\d+)*)"
+    rf"|(?<!{_CN_NUMERAL}){_CN_NUMERAL}{{1,12}}(?=万元|亿元|元)|百分之{_CN_NUMERAL}{{1,8}})"
     rf"(余|多)?({UNIT_ALT})?"
 )
 _NOT_A_FIGURE_AFTER = re.compile(r"^(?:年|月|日|号|届|季度|岁|时|点|:\d|/)")
@@ -115,7 +119,13 @@ class _Raw:
 
 
 def parse_number(number: str) -> tuple[float, bool]:
-    """(value, malformed): "1,805.99" → 1805.99; "1857.41.51" → (nan, True), kept but flagged."""
+    """(value, malformed): "1,805.99" → 1805.99; "五十" → 50; "1857.41.51" → (nan, True), kept but flagged."""
+    if not number[-1:].isdigit():
+        numeral = number.removeprefix("百分之")
+        try:
+            return float(cn2an.cn2an(numeral, "smart")), False
+        except ValueError:
+            return float("nan"), True
     plain = number.replace(",", "").replace("−", "-")
     if plain.count(".") > 1:
         return float("nan"), True
@@ -284,6 +294,8 @@ def scan_prose(
     last_end = lo
     for m in NUMBER_WITH_UNIT.finditer(view, lo, hi):
         start, number, approx, unit = m.start(), m.group(1), m.group(2) or "", m.group(3) or ""
+        if number.startswith("百分之"):
+            unit = unit or "%"
         end = m.end()
         after = view[end:hi]
         if not unit:

@@ -351,3 +351,12 @@ def test_three_typed_list_lines_are_not_taken_for_wrapped_text(tmp_path: Path) -
         "项目支出100万元。\n"
     )
     assert [m for _, _, _, m, _ in figures(tmp_path, body)] == ["项目支出"]
+
+
+def test_amounts_and_shares_in_chinese_numerals(tmp_path: Path) -> None:
+    body = "决定每年安排救助资金五十万元，追加三千二百万元，群众满意度达到百分之九十八，一是加强管理。\n"
+    assert [(t, v, u) for t, v, u, _, _ in figures(tmp_path, body)] == [
+        ("五十万元", 50, "万元"),
+        ("三千二百万元", 3200, "万元"),
+        ("百分之九十八", 98, "%"),
+    ]

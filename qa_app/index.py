@@ -1,31 +1,48 @@
-"""The index folder: what `qa-app build` writes and every later stage reads.
+"""The index folder: what `qa-app build` writes and every question reads.
 
 Files (all plain, no pickles):
-    manifest.json     schema version, build time, settings, per-file hash/encoding/counts, failures
+    manifest.json     schema version, build time, settings, embedder id and dimension, tokenizer settings,
+                      per-corpus-file hash/encoding/counts, failures, and the sha256 of every file below
     documents.parquet doc, format, encoding, sha256, text (the stored text citations index into)
     reports.parquet   report_id, doc, index, title, org, region, year, type, start, end
-    chunks.parquet    chunk_id, doc, report_id, kind, section, start, end, text, index_text
-    figures.parquet   see qa_app.figures for the columns
+    chunks.parquet    chunk_id, doc, report_id, kind, section, start, end, text, index_text, key
+                      (row i is vector i of vectors.faiss and document i of bm25/)
+    figures.parquet   see qa_app.figures for the columns, plus metric_row (row of metrics.npy, -1: none)
+    vectors.faiss     FAISS inner-product index over the chunks' unit vectors
+    metrics.npy       unit vectors of the distinct metric labels, float32 (labels in metrics.parquet)
+    metrics.parquet   metric, key
+    bm25/             bm25s arrays over tokens.tokenize(index_text)
+    userdict.txt      the words added to jieba: organisations, regions and metric labels of this corpus
 The folder is written beside the old one and swapped in with os.replace, so a crash mid-build leaves
-the previous index whole.
+the previous index whole. Vectors of an unchanged chunk text are taken from the previous index.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import bm25s
+import faiss
+import jieba
+import numpy as np
 import pandas as pd
 
+from qa_app.embed import Embedder, embed_cached, embedder_id, text_key
 from qa_app.figures import figures_frame
 from qa_app.pipeline import FileResult
+from qa_app.tokens import make_tokenizer, tokenize
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+TABLES = ("documents", "reports", "chunks", "figures", "metrics")
+_REGION_STEM = re.compile(r"^(.{2,}?)(?:自治区|自治州|自治县|特别行政区|省|市|州|地区|盟|县|区|旗)$")
 
 
 @dataclass(frozen=True)
@@ -75,19 +92,82 @@ def frames(results: list[FileResult]) -> dict[str, pd.DataFrame]:
     return {"documents": documents, "reports": reports, "chunks": chunks, "figures": figures}
 
 
-def write_index(index_dir: Path, results: list[FileResult], failures: list[Failure], settings: dict) -> None:
-    """Write every file into a fresh folder beside `index_dir`, then swap it into place."""
+@dataclass(frozen=True)
+class BuildStats:
+    embedded: int  # chunk and metric texts embedded by this build
+    cached: int  # taken from the previous index
+
+
+def user_words(reports: pd.DataFrame, figures: pd.DataFrame) -> list[str]:
+    """Names jieba should keep whole: organisations, regions (with and without 市/县/区) and metric labels."""
+    words: set[str] = set(reports["org"].dropna())
+    for region in reports["region"].dropna():
+        for part in str(region).split(" › "):
+            words.add(part)
+            if m := _REGION_STEM.match(part):
+                words.add(m.group(1))
+    for metric in figures["metric"].dropna():
+        words.update(p for p in str(metric).split("·") if 2 <= len(p) <= 12)
+    return sorted(w for w in words if w)
+
+
+def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """The vectors of the index being replaced, by text key, when it was built with the same embedder."""
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text("utf-8"))
+        if manifest.get("schema_version") != SCHEMA_VERSION or manifest["embedder"]["id"] != embedder.id:
+            return {}
+        keys = pd.read_parquet(index_dir / "chunks.parquet", columns=["key"])["key"].tolist()
+        flat = faiss.read_index(str(index_dir / "vectors.faiss"))
+        cache = dict(zip(keys, flat.reconstruct_n(0, flat.ntotal), strict=True))
+        metric_keys = pd.read_parquet(index_dir / "metrics.parquet", columns=["key"])["key"].tolist()
+        cache.update(zip(metric_keys, np.load(index_dir / "metrics.npy", allow_pickle=False), strict=True))
+        return cache
+    except (OSError, ValueError, KeyError, RuntimeError):
+        return {}  # no usable previous index: embed everything
+
+
+def write_index(
+    index_dir: Path, results: list[FileResult], failures: list[Failure], settings: dict, embedder: Embedder
+) -> BuildStats:
+    """Build every file of the index into a fresh folder beside `index_dir`, then swap it into place."""
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
+    cache = _previous_vectors(index_dir, embedder)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
     try:
         tables = frames(results)
+        chunks, figures = tables["chunks"], tables["figures"]
+        chunks["key"] = [text_key(t) for t in chunks["index_text"]]
+        vectors, new_chunks = embed_cached(embedder, chunks["index_text"].tolist(), cache, desc="embedding chunks")
+        labels = sorted(set(figures["metric"].dropna()) - {""})
+        metric_vectors, new_metrics = embed_cached(embedder, labels, cache, desc="embedding metric labels")
+        tables["metrics"] = pd.DataFrame({"metric": labels, "key": [text_key(t) for t in labels]})
+        row_of = {label: i for i, label in enumerate(labels)}
+        figures["metric_row"] = [row_of.get(m, -1) for m in figures["metric"]]
+
         for name, frame in tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
+        flat = faiss.IndexFlatIP(embedder.dim)
+        flat.add(vectors)
+        faiss.write_index(flat, str(tmp / "vectors.faiss"))
+        np.save(tmp / "metrics.npy", metric_vectors.reshape(len(labels), embedder.dim), allow_pickle=False)
+        words = user_words(tables["reports"], figures)
+        (tmp / "userdict.txt").write_text("".join(f"{w}\n" for w in words), "utf-8")
+        tokenizer = make_tokenizer(words)
+        bm25 = bm25s.BM25()
+        bm25.index([tokenize(t, tokenizer) or [""] for t in chunks["index_text"]], show_progress=False)
+        bm25.save(str(tmp / "bm25"))
+
+        stats = BuildStats(
+            embedded=new_chunks + new_metrics, cached=len(chunks) + len(labels) - new_chunks - new_metrics
+        )
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "settings": settings,
+            "embedder": {"id": embedder.id, "dim": embedder.dim},
+            "tokenizer": {"jieba": "cut_for_search", "bigrams": True, "userdict": "userdict.txt"},
             "files": {
                 r.doc.name: {
                     "sha256": r.doc.sha256,
@@ -100,14 +180,17 @@ def write_index(index_dir: Path, results: list[FileResult], failures: list[Failu
             },
             "failures": [asdict(f) for f in failures],
             "counts": {name: len(frame) for name, frame in tables.items()},
+            "build": asdict(stats),
+            "index_files": {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
         readme = index_dir / "README.md"
         if readme.exists():
             shutil.copy2(readme, tmp / "README.md")
-        for path in tmp.iterdir():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as fh:
+                    os.fsync(fh.fileno())
         old = index_dir.with_name(index_dir.name + ".old")
         if old.exists():
             shutil.rmtree(old)
@@ -116,9 +199,18 @@ def write_index(index_dir: Path, results: list[FileResult], failures: list[Failu
         os.replace(tmp, index_dir)
         _fsync_dir(index_dir.parent)  # the rename itself survives a power cut
         shutil.rmtree(old, ignore_errors=True)
+        return stats
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -130,16 +222,68 @@ def _fsync_dir(path: Path) -> None:
 
 
 class IndexUnavailable(Exception):
-    """The index folder is missing or unreadable; the message says what to run."""
+    """The index folder is missing, damaged, or built differently; the message says what to run."""
+
+
+def read_manifest(index_dir: Path) -> dict:
+    path = index_dir / "manifest.json"
+    if not path.exists():
+        raise IndexUnavailable(f"no index in {index_dir}: run `qa-app build` first")
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"the index manifest in {index_dir} is unreadable ({exc}): run `qa-app build`") from exc
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IndexUnavailable(f"the index in {index_dir} has an older layout: run `qa-app build` again")
+    return manifest
 
 
 def load_tables(index_dir: Path) -> dict[str, pd.DataFrame]:
-    manifest_path = index_dir / "manifest.json"
-    if not manifest_path.exists():
-        raise IndexUnavailable(f"no index in {index_dir}: run `qa-app build` first")
-    manifest = json.loads(manifest_path.read_text("utf-8"))
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise IndexUnavailable(f"index in {index_dir} has an old schema: run `qa-app build` again")
-    return {
-        name: pd.read_parquet(index_dir / f"{name}.parquet") for name in ("documents", "reports", "chunks", "figures")
-    }
+    read_manifest(index_dir)
+    return {name: pd.read_parquet(index_dir / f"{name}.parquet") for name in TABLES}
+
+
+@dataclass(frozen=True)
+class Index:
+    """Everything a question needs, loaded once per process."""
+
+    path: Path
+    manifest: dict
+    documents: pd.DataFrame
+    reports: pd.DataFrame
+    chunks: pd.DataFrame
+    figures: pd.DataFrame
+    metrics: pd.DataFrame
+    vectors: faiss.Index
+    metric_vectors: np.ndarray
+    bm25: bm25s.BM25
+    tokenizer: jieba.Tokenizer
+    texts: dict[str, str]  # doc → stored text, which every citation's offsets index into
+
+
+def load_index(index_dir: Path, embedder_spec: str, verify: bool = True) -> Index:
+    """Open an index for questions; refuses one built with another embedder or whose files changed."""
+    manifest = read_manifest(index_dir)
+    built_with = manifest["embedder"]["id"]
+    if built_with != embedder_id(embedder_spec):
+        raise IndexUnavailable(
+            f"the index in {index_dir} was built with embedder {built_with!r}, but {embedder_id(embedder_spec)!r} "
+            "is configured (QA_EMBEDDER): run `qa-app build` to rebuild it with the configured embedder"
+        )
+    if verify:
+        for name, digest in manifest["index_files"].items():
+            path = index_dir / name
+            if not path.is_file() or _sha256(path) != digest:
+                raise IndexUnavailable(f"index file {path} is missing or damaged: run `qa-app build` again")
+    tables = load_tables(index_dir)
+    words = (index_dir / "userdict.txt").read_text("utf-8").split()
+    return Index(
+        path=index_dir,
+        manifest=manifest,
+        vectors=faiss.read_index(str(index_dir / "vectors.faiss")),
+        metric_vectors=np.load(index_dir / "metrics.npy", allow_pickle=False),
+        bm25=bm25s.BM25.load(str(index_dir / "bm25")),
+        tokenizer=make_tokenizer(words),
+        texts=dict(zip(tables["documents"]["doc"], tables["documents"]["text"], strict=True)),
+        **tables,
+    )

@@ -1,12 +1,17 @@
-"""Shared fixtures: the seed corpus read once per session."""
+"""Shared fixtures: the seed corpus read once per session, and built once into an index."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
+from qa_app.answer import Engine, get_engine
+from qa_app.cli import build
 from qa_app.config import Settings
+from qa_app.embed import get_embedder
+from qa_app.index import write_index
 from qa_app.pipeline import FileResult, process_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,3 +27,19 @@ def settings() -> Settings:
 def corpus_results(settings: Settings) -> dict[str, FileResult]:
     """Every seed report processed through the real pipeline, keyed by file name."""
     return {p.name: process_file(p, settings) for p in sorted(CORPUS.glob("*.txt"))}
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed corpus built once into a temporary index with the real default embedder."""
+    out = tmp_path_factory.mktemp("seed-index")
+    settings = Settings(index_dir=out)
+    results, failures = build(settings, out=io.StringIO())
+    write_index(out, results, failures, {}, get_embedder(settings.embedder))
+    return out
+
+
+@pytest.fixture(scope="session")
+def engine(seed_index: Path) -> Engine:
+    """The answering engine over `seed_index`, loaded once."""
+    return get_engine(Settings(index_dir=seed_index))

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qa_app.cli import build
-from qa_app.config import Settings
-from qa_app.index import write_index
 
 APP = str(Path(__file__).resolve().parent.parent / "qa_app" / "app.py")
 
 
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("index")
-    settings = Settings(index_dir=out)
-    results, failures = build(settings, out=io.StringIO())
-    write_index(out, results, failures, {})
-    return out
-
-
-def test_app_shows_figures_and_filters_them(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QA_INDEX", str(index_dir))
+def test_app_shows_figures_and_filters_them(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INDEX", str(seed_index))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     at.multiselect(key="org").select("湘潭县信访局").run()

@@ -1,0 +1,360 @@
+"""A question in, an extractive answer out: the best figure(s) with verbatim citations, and passages.
+
+Figures are taken from the sections retrieval puts first (within the organisations and years the question
+names) and ranked by how well their metric label matches the question's metric (shared character bigrams,
+and the embedding of the label against the question), by the unit the wording expects, by their period
+(this year's figure before last year's or a change), and by their section's retrieval score. The best
+figure leads; the same metric for the years (or organisations) the question left open follows. Every
+number shown is a figure of the index with its stored offsets, so it is verbatim in its source. When no
+figure scores `min_figure_score` (chosen on the dev set, docs/RETRIEVAL.md), the answer says plainly what
+was looked for and was not found, and shows the closest passages.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qa_app.config import Settings, load_settings
+from qa_app.embed import Embedder, get_embedder
+from qa_app.index import Index, load_index
+from qa_app.query import Catalog, Query, parse_query
+from qa_app.retrieve import Hit, scope, search
+from qa_app.tokens import tokenize
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+UNIGRAM_WEIGHT = 0.25
+_FILLER = set("的了在是为和与及其之")
+# Figure-score weights (chosen on the dev set; docs/RETRIEVAL.md).
+W_LABEL, W_SENTENCE, W_SEMANTIC, W_PASSAGE = 0.45, 0.15, 0.3, 0.1
+SEMANTIC_BAND = 0.04
+UNIT_EXACT, UNIT_FAMILY, UNIT_OTHER = 0.15, 0.1, -0.3
+PERIOD_PENALTY = {"current": 0.0, "previous": -0.15, "change": -0.25}
+_ASKS_CHANGE = re.compile(r"增减|增加|减少|增长|下降|变化|变动|同比|比上年|比去年")
+MAX_OTHER = 4
+MAX_QUOTE = 200
+_QUOTE_STOPS = "。；;！？!?\n\t"
+
+
+@dataclass(frozen=True)
+class FigureOut:
+    value: float
+    text: str
+    unit: str
+    metric: str
+    org: str
+    year: int | None
+    citation: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc: str
+    title: str
+    section: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc: str
+    title: str
+    section: str
+    text: str
+    score: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    found: bool
+    answer: str
+    figures: list[FigureOut] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def grams(text: str) -> dict[str, float]:
+    """Character bigrams of each CJK run (weight 1) and single characters (weight 0.25, fillers left out)."""
+    out: dict[str, float] = {}
+    for run in _CJK_RUN.findall(text):
+        for c in run:
+            if c not in _FILLER:
+                out[c] = UNIGRAM_WEIGHT
+        for i in range(len(run) - 1):
+            out[run[i : i + 2]] = 1.0
+    return out
+
+
+def overlap(query: dict[str, float], label: dict[str, float]) -> float:
+    """How much of the question's metric the label covers, with a little credit for a label that is exact."""
+    if not query or not label:
+        return 0.0
+    shared = sum(w for g, w in query.items() if g in label)
+    return 0.8 * shared / sum(query.values()) + 0.2 * shared / sum(label.values())
+
+
+def figure_scores(
+    figs: pd.DataFrame, query: Query, label_cos: np.ndarray, section_score: dict[str, float], texts: dict[str, str]
+) -> pd.DataFrame:
+    """The candidate figures with their features and score, best first.
+
+    `label_cos` holds the cosine of the question's metric with every metric label of the corpus. The
+    semantic feature is 1 for the label nearest to the question anywhere in the corpus and falls to 0
+    SEMANTIC_BAND below it: what counts is whether this figure measures the concept the question names,
+    which is not the case when the nearest concept exists only in other reports.
+    """
+    qgrams = grams(query.terms)
+    figs = figs.copy()
+    figs["label_match"] = [overlap(qgrams, grams(m)) for m in figs["metric"]]
+    figs["sentence_match"] = [
+        overlap(qgrams, grams(texts[d][a:b]))
+        for d, a, b in zip(figs["doc"], figs["quote_start"], figs["quote_end"], strict=True)
+    ]
+    rows = figs["metric_row"].to_numpy()
+    top = float(label_cos.max()) if len(label_cos) else 0.0
+    cos = np.where(rows >= 0, label_cos[np.maximum(rows, 0)], 0.0) if len(rows) else np.zeros(0)
+    figs["semantic"] = np.clip(1 - (top - cos) / SEMANTIC_BAND, 0, 1)
+    figs["passage"] = figs["chunk_id"].map(section_score).fillna(0.0)
+    units = query.units
+    figs["unit_fit"] = [
+        0.0 if not units else UNIT_EXACT if u == units[0] else UNIT_FAMILY if u in units else UNIT_OTHER
+        for u in figs["unit"]
+    ]
+    asks_change = bool(_ASKS_CHANGE.search(query.norm))
+    figs["period_fit"] = [0.0 if asks_change else PERIOD_PENALTY.get(p, 0.0) for p in figs["period"]]
+    figs["score"] = (
+        W_LABEL * figs["label_match"]
+        + W_SENTENCE * figs["sentence_match"]
+        + W_SEMANTIC * figs["semantic"]
+        + W_PASSAGE * figs["passage"]
+        + figs["unit_fit"]
+        + figs["period_fit"]
+    )
+    newest = figs["year"].fillna(0).astype(int)
+    return (
+        figs.assign(_year=newest).sort_values(["score", "_year"], ascending=False, kind="stable").drop(columns="_year")
+    )
+
+
+class Engine:
+    """An index, its embedder and the settings: everything `ask` needs, loaded once."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index, self.embedder, self.settings = index, embedder, settings
+        self.catalog = Catalog.from_reports(index.reports)
+        self._report = index.reports.set_index("report_id")
+        self._chunk_pos = {cid: i for i, cid in enumerate(index.chunks["chunk_id"])}
+        self._figures = index.figures[~index.figures["malformed"] & index.figures["value"].notna()]
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        clock = _Clock()
+        question = "" if question is None else str(question)
+        query = parse_query(question, self.catalog, self.index.tokenizer)
+        if history and not query.orgs and not query.unknown:
+            query = _inherit(query, parse_query(history[-1], self.catalog, self.index.tokenizer))
+        clock.lap("understand")
+        if not query.norm:
+            return Answer(question, False, "请输入一个问题，例如“湘潭县信访救助支出多少”。", timings_ms=clock.total())
+        qvec = self.embedder.encode_queries([query.norm])[0]
+        clock.lap("embed")
+        rows = scope(self.index.chunks, self.index.reports, query) if not query.unknown else np.zeros(0, int)
+        tokens = tokenize(query.norm, self.index.tokenizer)
+        s = self.settings
+        hits = search(rows, tokens, qvec, self.index.bm25, self.index.vectors, (s.weight_bm25, s.weight_dense), s.rrf_k)
+        clock.lap("retrieve")
+        hits_shown = hits or self._closest(tokens, qvec)
+        passages = [self._passage(h, hits_shown[0].score) for h in hits_shown[: s.passages_shown]]
+        answer = self._compose(query, qvec, hits, passages)
+        clock.lap("answer")
+        return replace(answer, timings_ms=clock.total())
+
+    # --- pieces ------------------------------------------------------------------------------------
+
+    def _closest(self, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
+        """Without a scope (an organisation or year the corpus lacks): the nearest sections anywhere."""
+        s = self.settings
+        everything = np.arange(len(self.index.chunks))
+        return search(
+            everything, tokens, qvec, self.index.bm25, self.index.vectors, (s.weight_bm25, s.weight_dense), s.rrf_k
+        )
+
+    def _passage(self, hit: Hit, top: float) -> Passage:
+        c = self.index.chunks.iloc[hit.row]
+        return Passage(
+            doc=c["doc"],
+            title=str(self._report.loc[c["report_id"], "title"]),
+            section=c["section"],
+            text=c["text"],
+            score=round(hit.score / top, 4) if top else 0.0,
+            start=int(c["start"]),
+            end=int(c["end"]),
+        )
+
+    def _candidates(self, query: Query, qvec: np.ndarray, hits: list[Hit]) -> pd.DataFrame:
+        top = hits[: self.settings.candidate_sections]
+        if not top:
+            return self._figures.iloc[0:0]
+        chunk_ids = self.index.chunks["chunk_id"].to_numpy()
+        best = top[0].score
+        section_score = {chunk_ids[h.row]: h.score / best for h in top}
+        figs = self._figures[self._figures["chunk_id"].isin(section_score)]
+        if query.years:
+            figs = figs[figs["year"].isin(query.years)]
+        mvec = self.embedder.encode_queries([query.terms])[0] if query.terms else qvec
+        label_cos = self.index.metric_vectors @ mvec
+        return figure_scores(figs, query, label_cos, section_score, self.index.texts)
+
+    def _compose(self, query: Query, qvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
+        if query.unknown:
+            return self._not_found(query, passages, f"这些报告中没有“{query.unknown}”的报告。")
+        if not hits:
+            return self._not_found(query, passages, self._missing(query))
+        ranked = self._candidates(query, qvec, hits)
+        numeric = query.wants_figure and (bool(query.units) or not _asks_passage(query))
+        if len(ranked) and ranked["score"].iloc[0] >= self.settings.min_figure_score and query.wants_figure:
+            return self._figure_answer(query, ranked, passages)
+        if not numeric:
+            return self._passage_answer(query, passages)
+        return self._not_found(query, passages, self._missing(query))
+
+    def _missing(self, query: Query) -> str:
+        who = "、".join(sorted(query.orgs)) if query.orgs else ""
+        when = "、".join(f"{y}年" for y in query.years)
+        return f"这些报告中没有{who}{when}“{query.focus}”的数字。"
+
+    def _not_found(self, query: Query, passages: list[Passage], why: str) -> Answer:
+        tail = "以下是最接近的段落。" if passages else ""
+        return Answer(query.text, False, why + tail, passages=passages)
+
+    def _cite(self, doc: str, report_id: str, section: str, start: int, end: int, cites: list[Citation]) -> int:
+        cite = Citation(
+            doc, str(self._report.loc[report_id, "title"]), section, start, end, self.index.texts[doc][start:end]
+        )
+        if cite not in cites:
+            cites.append(cite)
+        return cites.index(cite)
+
+    def _quote_span(self, f: pd.Series) -> tuple[int, int]:
+        """The figure's sentence; a long table cell is cut to the sentence inside it that holds the figure."""
+        start, end = int(f["quote_start"]), int(f["quote_end"])
+        if end - start <= MAX_QUOTE:
+            return start, end
+        text = self.index.texts[f["doc"]]
+        a, b = int(f["start"]), int(f["end"])
+        left = max((text.rfind(c, start, a) for c in _QUOTE_STOPS), default=-1)
+        right = [i for i in (text.find(c, b, end) for c in _QUOTE_STOPS) if i >= 0]
+        return (left + 1 if left >= start else start), (min(right) + 1 if right else end)
+
+    def _figure_answer(self, query: Query, ranked: pd.DataFrame, passages: list[Passage]) -> Answer:
+        best = ranked.iloc[0]
+        chosen = [best]
+        seen = {(best["org"], best["year"])}
+        floor = self.settings.min_figure_score
+        for _, f in ranked.iloc[1:].iterrows():
+            if len(chosen) > MAX_OTHER or f["score"] < floor or f["unit"] != best["unit"]:
+                continue
+            key = (f["org"], f["year"])
+            open_year = not query.years and f["org"] == best["org"]
+            open_org = not query.orgs and f["year"] == best["year"]
+            if key not in seen and (open_year or open_org):
+                seen.add(key)
+                chosen.append(f)
+        cites: list[Citation] = []
+        figures = [
+            FigureOut(
+                float(f["value"]),
+                f["text"],
+                f["unit"],
+                f["metric"],
+                f["org"],
+                None if pd.isna(f["year"]) else int(f["year"]),
+                self._cite(f["doc"], f["report_id"], f["section"], *self._quote_span(f), cites),
+            )
+            for f in chosen
+        ]
+        lines = [f"{_who(figures[0])}{figures[0].metric}：{shown(figures[0])}[{figures[0].citation + 1}]。"]
+        if len(figures) > 1:
+            others = "；".join(f"{_who(f)}{f.metric} {shown(f)}[{f.citation + 1}]" for f in figures[1:])
+            lines.append(f"其他{'年份' if not query.years else '单位'}：{others}。")
+        return Answer(query.text, True, "".join(lines), figures, cites, passages)
+
+    def _passage_answer(self, query: Query, passages: list[Passage]) -> Answer:
+        if not passages:
+            return self._not_found(query, passages, self._missing(query))
+        p = passages[0]
+        cites: list[Citation] = []
+        row = self.index.chunks[(self.index.chunks["doc"] == p.doc) & (self.index.chunks["start"] == p.start)].iloc[0]
+        n = self._cite(p.doc, row["report_id"], p.section, p.start, p.end, cites)
+        excerpt = re.sub(r"\s+", " ", p.text).strip()
+        excerpt = excerpt if len(excerpt) <= 160 else excerpt[:160] + "…"
+        return Answer(query.text, True, f"{p.title} · {p.section}：{excerpt}[{n + 1}]", [], cites, passages)
+
+
+def _asks_passage(query: Query) -> bool:
+    return not query.wants_figure
+
+
+def shown(f: FigureOut) -> str:
+    """The figure as its source writes it, with the unit a table took from its header: "284.14万元"."""
+    return f.text if f.text.rstrip().endswith(f.unit) else f"{f.text}{f.unit}"
+
+
+def _who(f: FigureOut) -> str:
+    return f"{f.org} {f.year}年 " if f.year else f"{f.org} "
+
+
+def _inherit(query: Query, previous: Query) -> Query:
+    """A follow-up ("2023年呢?") keeps the organisation, and the metric when it names none."""
+    return replace(
+        query,
+        orgs=previous.orgs,
+        metric=query.metric or previous.metric,
+        units=query.units or previous.units,
+        wants_figure=query.wants_figure if query.metric else previous.wants_figure,
+    )
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self.last) * 1000, 2)
+        self.last = now
+
+    def total(self) -> dict[str, float]:
+        return {**self.laps, "total": round((time.perf_counter() - self.t0) * 1000, 2)}
+
+
+@lru_cache(maxsize=2)
+def _engine(index_dir: Path, embedder_spec: str) -> Engine:
+    settings = load_settings().with_overrides(index_dir=index_dir, embedder=embedder_spec)
+    return Engine(load_index(index_dir, embedder_spec), get_embedder(embedder_spec), settings)
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    settings = settings or load_settings()
+    return _engine(settings.index_dir.resolve(), settings.embedder)
+
+
+def ask(question: str, history: Sequence[str] = (), settings: Settings | None = None) -> Answer:
+    """The one entry point the CLI, the app and the tests use."""
+    return get_engine(settings).ask(question, history)

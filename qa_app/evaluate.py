@@ -1,0 +1,94 @@
+"""Score answers against a question file in the schema of shared/eval/dev_questions.jsonl.
+
+Kinds and what counts as right:
+    figure    found; the first figure has the gold value and unit; its citation is in the gold file, the
+              stored text at the citation's offsets equals its quote, and the quote holds the gold value
+    passage   the gold text stands in one of the first three passages, from the gold file
+    negative  found is false
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa_app.answer import Answer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    kind: str
+    question: str
+    ok: bool
+    reason: str  # why it failed; "" when it passed
+
+
+def read_questions(path: Path) -> list[dict]:
+    items = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: not a JSON line ({exc})") from exc
+    return items
+
+
+def _same_number(a: float, b: str) -> bool:
+    try:
+        return abs(a - float(b)) < 1e-6
+    except ValueError:
+        return False
+
+
+def judge(item: dict, answer: Answer, texts: dict[str, str]) -> str:
+    """The reason `answer` fails `item`, or "" when it is right."""
+    kind = item.get("kind")
+    if kind == "negative":
+        return "" if not answer.found else f"answered {answer.answer!r} where the reports hold no answer"
+    if kind == "passage":
+        for p in answer.passages[:3]:
+            if p.doc == item["doc"] and item["text"] in p.text:
+                return ""
+        return f"{item['text']!r} from {item['doc']} is not in the first three passages"
+    if kind != "figure":
+        return f"unknown kind {kind!r}"
+    if not answer.found or not answer.figures:
+        return f"not found: {answer.answer}"
+    f = answer.figures[0]
+    if not _same_number(f.value, str(item["value"])) or f.unit != item["unit"]:
+        return f"first figure is {f.value:g} {f.unit} ({f.metric}), expected {item['value']} {item['unit']}"
+    cite = answer.citations[f.citation]
+    if cite.doc != item["doc"]:
+        return f"cites {cite.doc}, expected {item['doc']}"
+    if texts.get(cite.doc, "")[cite.start : cite.end] != cite.quote:
+        return f"quote is not the stored text at {cite.doc}[{cite.start}:{cite.end}]"
+    if str(item["value"]) not in cite.quote:
+        return f"quote {cite.quote!r} does not hold {item['value']}"
+    return ""
+
+
+def evaluate(items: Iterable[dict], ask: Callable[[str], Answer], texts: dict[str, str]) -> list[Outcome]:
+    outcomes = []
+    for item in items:
+        reason = judge(item, ask(item["q"]), texts)
+        outcomes.append(Outcome(item.get("id", ""), item.get("kind", ""), item["q"], not reason, reason))
+    return outcomes
+
+
+def report(outcomes: list[Outcome]) -> tuple[str, float]:
+    """A printable summary (accuracy per kind, then every failure) and the overall accuracy."""
+    lines = []
+    for kind in sorted({o.kind for o in outcomes}):
+        mine = [o for o in outcomes if o.kind == kind]
+        lines.append(
+            f"{kind:9s} {sum(o.ok for o in mine):3d}/{len(mine):<3d} {sum(o.ok for o in mine) / len(mine):.1%}"
+        )
+    right = sum(o.ok for o in outcomes)
+    accuracy = right / len(outcomes) if outcomes else 0.0
+    lines.append(f"{'all':9s} {right:3d}/{len(outcomes):<3d} {accuracy:.1%}")
+    lines += [f"FAIL {o.id} [{o.kind}] {o.question}: {o.reason}" for o in outcomes if not o.ok]
+    return "\n".join(lines), accuracy

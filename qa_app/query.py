@@ -1,0 +1,204 @@
+"""What a question asks: whose figure, which year, about what, in which unit.
+
+Organisations are recognised through aliases the corpus itself implies: the full name, the name without its
+outer regions ("渌口区信访局"), each region ("株洲市", "渌口区") and its stem ("岳阳", "渌口"). A place or a
+局/厅/委 the corpus does not hold is reported as `unknown`, so that the answer can say so instead of
+quoting another organisation's figure. Years: "2024", "2024年度", "二〇二四年", and 今年/去年/前年 counted
+from the year after the newest report (reports are written the year after the year they evaluate, so
+"去年" in that meeting is the newest report's year).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+import jieba.posseg
+import pandas as pd
+
+from qa_app.reports import ORG_NAME, REGION_SUFFIX
+from qa_app.textnorm import normalize
+
+_REGION_STEM = re.compile(rf"^(.{{2,}}?){REGION_SUFFIX}$")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年度?|财年)?")
+_RELATIVE_YEAR = {"今年": 0, "本年": 0, "本年度": 0, "去年": 1, "上年": 1, "上一年": 1, "上年度": 1, "前年": 2}
+_RELATIVE = re.compile("|".join(sorted(_RELATIVE_YEAR, key=len, reverse=True)))
+_FOREIGN_ORGAN = re.compile(r"(?:局|厅|委员会|委)$")
+
+# Units a question expects, most specific wording first.
+_UNIT_FAMILIES = {
+    "money": ("万元", "元", "亿元", "千元"),
+    "percent": ("%",),
+    "people": ("人", "人次", "名", "万人", "万人次"),
+    "items": ("件", "件次", "批", "批次", "起", "条"),
+}
+_ASKED_UNIT = re.compile(
+    r"(?:多少|几)(万元|亿元|元|人次|件次|批次|个百分点|人|件|批|个|辆|名|次|户|家|项|条|台|套|篇|场|天|起|份)"
+)
+_PERCENT_WORDS = re.compile(r"比例|比重|占比|百分比|百分之|率|%")
+_MONEY_WORDS = re.compile(r"多少钱|钱|金额|资金|经费|费用|费|预算|决算|支出|收入|拨款|投入|结余|结转|资产|专项")
+_PEOPLE_WORDS = re.compile(r"人数|多少人|几人|几名")
+# Everyday words for what reports call by their budget names; matched terms are added to the metric.
+COLLOQUIAL = {
+    "花": "支出", "花费": "支出", "开销": "支出", "用了": "支出", "用掉": "支出", "开支": "支出",
+    "钱": "资金", "工资": "工资福利", "开会": "会议费", "会议": "会议费", "出差": "差旅费",
+    "出国": "因公出国", "招待": "公务接待", "吃饭": "公务接待", "用车": "公务用车", "车": "车辆",
+    "救济": "救助", "上访": "信访", "来访": "信访", "退休": "退休人员", "人头": "人员", "编制": "编制",
+    "占多少": "占比", "比例": "占比", "完成了多少": "完成率",
+}  # fmt: skip
+_COLLOQUIAL = re.compile("|".join(sorted(map(re.escape, COLLOQUIAL), key=len, reverse=True)))
+# Wording that asks for a passage rather than a figure.
+_PASSAGE_WORDS = re.compile(r"什么|怎么|怎样|如何|哪些|为什么|为何|措施|问题|建议|做法|经验|原因|介绍|说明|情况如何")
+_FIGURE_WORDS = re.compile(r"多少|几|比例|比重|占比|率|金额|数额|总额|合计")
+# Words that carry no metric: question forms, particles, the asking of a year.
+_NOT_METRIC = re.compile(
+    r"请问|是多少|有多少|多少钱|多少|是几|有几|几|是什么|什么|怎么样|怎样|如何|哪些|吗|呢|呀|啊|\?|？|。|,|，|"
+    r"一共|总共|共计|大概|大约|具体|分别|的数据|数据"
+)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The organisations of an index and every alias that names them."""
+
+    aliases: dict[str, frozenset[str]]  # alias → organisations
+    regions: frozenset[str]  # every region name and stem the corpus holds
+    newest_year: int | None
+
+    @classmethod
+    def from_reports(cls, reports: pd.DataFrame) -> Catalog:
+        aliases: dict[str, set[str]] = {}
+        regions: set[str] = set()
+        for org, region in reports[["org", "region"]].drop_duplicates().itertuples(index=False):
+            if not isinstance(org, str) or not org:
+                continue
+            parts = [p for p in str(region or "").split(" › ") if p]
+            names = {org}
+            rest = org
+            for part in parts[:-1]:  # "株洲市渌口区信访局" → "渌口区信访局", never the bare "信访局"
+                if not rest.startswith(part):
+                    break
+                rest = rest[len(part) :]
+                names.add(rest)
+            for part in parts:
+                names.add(part)
+                regions.add(part)
+                if m := _REGION_STEM.match(part):
+                    names.add(m.group(1))
+                    regions.add(m.group(1))
+            for name in names:
+                aliases.setdefault(name, set()).add(org)
+        years = pd.to_numeric(reports["year"], errors="coerce").dropna()
+        return cls(
+            aliases={k: frozenset(v) for k, v in aliases.items()},
+            regions=frozenset(regions),
+            newest_year=int(years.max()) if len(years) else None,
+        )
+
+    @property
+    def orgs(self) -> frozenset[str]:
+        return frozenset(o for v in self.aliases.values() for o in v)
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # as asked
+    norm: str  # simplified characters, half-width digits, Chinese-numeral years as digits
+    orgs: frozenset[str]  # organisations of the corpus the question names (empty: any)
+    org_words: tuple[str, ...]  # the words that named them
+    unknown: str  # a place or organisation the question names that the corpus does not hold
+    years: tuple[int, ...]  # asked years (empty: any)
+    metric: str  # what is asked about, without organisation, year and question words
+    terms: str  # the metric with the budget names of its everyday words added ("开会" → "会议费")
+    units: tuple[str, ...]  # units the wording expects, best first (empty: any)
+    wants_figure: bool  # the wording asks for a number, not a passage
+
+    @property
+    def focus(self) -> str:
+        """The question's metric in words, for messages: "信访救助支出"."""
+        return self.metric or self.norm
+
+
+def _longest_matches(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Non-overlapping occurrences of `names` in `text`, longest first."""
+    found: list[tuple[int, int, str]] = []
+    taken = [False] * len(text)
+    for name in sorted(names, key=len, reverse=True):
+        for m in re.finditer(re.escape(name), text):
+            if not any(taken[m.start() : m.end()]):
+                found.append((m.start(), m.end(), name))
+                taken[m.start() : m.end()] = [True] * (m.end() - m.start())
+    return sorted(found)
+
+
+def _unknown_names(text: str, catalog: Catalog, pos: jieba.posseg.POSTokenizer) -> str:
+    """A place or 局/厅/委 in `text` (known names already removed) that the corpus does not hold."""
+    for m in ORG_NAME.finditer(text):
+        regions, organ = m.group(1), m.group(2)
+        if not any(r in catalog.regions for r in re.findall(rf".+?{REGION_SUFFIX}", regions)):
+            return m.group(0)
+        if _FOREIGN_ORGAN.search(organ):
+            return m.group(0)
+    for word in pos.cut(text):
+        if word.flag == "ns" and len(word.word) >= 2 and word.word not in catalog.regions:
+            return word.word
+    return ""
+
+
+@lru_cache(maxsize=4)
+def _pos_tagger(tokenizer: jieba.Tokenizer) -> jieba.posseg.POSTokenizer:
+    return jieba.posseg.POSTokenizer(tokenizer)
+
+
+def expected_units(norm: str) -> tuple[str, ...]:
+    if m := _ASKED_UNIT.search(norm):
+        unit = m.group(1)
+        family = next((f for f in _UNIT_FAMILIES.values() if unit in f), ())
+        return (unit, *[u for u in family if u != unit])
+    if _PERCENT_WORDS.search(norm):
+        return _UNIT_FAMILIES["percent"]
+    if _PEOPLE_WORDS.search(norm):
+        return _UNIT_FAMILIES["people"]
+    if _MONEY_WORDS.search(norm):
+        return _UNIT_FAMILIES["money"]
+    return ()
+
+
+def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> Query:
+    norm = normalize(question).text.strip()
+    norm = re.sub(r"\s+", "", norm)
+    matches = _longest_matches(norm, catalog.aliases)
+    orgs = frozenset(o for _, _, name in matches for o in catalog.aliases[name])
+    rest = norm
+    for start, end, _ in reversed(matches):
+        rest = rest[:start] + " " + rest[end:]
+    # A known region followed by another organ ("长沙市财政局") names an organisation the corpus lacks.
+    unknown = _unknown_names(rest.replace(" ", "|"), catalog, _pos_tagger(tokenizer))
+    if not unknown:
+        for _start, end, name in matches:
+            tail = re.match(r"[\u4e00-\u9fff]{1,8}?(?:局|厅|委员会|委)", norm[end:])
+            if tail and not any(o.endswith(tail.group(0)) for o in catalog.aliases[name]):
+                unknown = name + tail.group(0)
+                break
+    years = [int(y) for y in _YEAR.findall(rest)]
+    if catalog.newest_year is not None:
+        years += [catalog.newest_year + 1 - _RELATIVE_YEAR[w] for w in _RELATIVE.findall(rest)]
+    metric = _ASKED_UNIT.sub(" ", _RELATIVE.sub(" ", _YEAR.sub(" ", rest)))
+    metric = _NOT_METRIC.sub(" ", metric)
+    metric = re.sub(r"\s+", " ", metric).strip(" 的")
+    wants_figure = bool(_FIGURE_WORDS.search(norm)) or not _PASSAGE_WORDS.search(norm)
+    return Query(
+        text=question,
+        norm=norm,
+        orgs=orgs,
+        org_words=tuple(name for _, _, name in matches),
+        unknown=unknown,
+        years=tuple(dict.fromkeys(years)),
+        metric=metric,
+        terms=" ".join([metric, *dict.fromkeys(COLLOQUIAL[w] for w in _COLLOQUIAL.findall(metric))]).strip(),
+        units=expected_units(norm),
+        wants_figure=wants_figure,
+    )

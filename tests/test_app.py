@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from qa_app.cli import build
+from qa_app.config import Settings
+from qa_app.embed import get_embedder
+from qa_app.index import write_index
 
 APP = str(Path(__file__).resolve().parent.parent / "qa_app" / "app.py")
 
@@ -37,7 +42,7 @@ def test_report_text_is_never_rendered_as_markdown(tmp_path: Path, monkeypatch: 
     )
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     results, failures = build(settings, out=io.StringIO())
-    write_index(settings.index_dir, results, failures, {})
+    write_index(settings.index_dir, results, failures, {}, get_embedder(settings.embedder))
     monkeypatch.setenv("QA_INDEX", str(settings.index_dir))
     at = AppTest.from_file(APP, default_timeout=60).run()
     labels = [e.label for e in at.expander]

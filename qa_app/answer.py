@@ -171,7 +171,8 @@ class Engine:
         clock.lap("understand")
         if not query.norm:
             return Answer(question, False, "请输入一个问题，例如“湘潭县信访救助支出多少”。", timings_ms=clock.total())
-        qvec = self.embedder.encode_queries([query.norm])[0]
+        # The question for sections, its metric (with budget names added) for metric labels: one call.
+        qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
         clock.lap("embed")
         rows = scope(self.index.chunks, self.index.reports, query) if not query.unknown else np.zeros(0, int)
         tokens = tokenize(query.norm, self.index.tokenizer)
@@ -180,7 +181,7 @@ class Engine:
         clock.lap("retrieve")
         hits_shown = hits or self._closest(tokens, qvec)
         passages = [self._passage(h, hits_shown[0].score) for h in hits_shown[: s.passages_shown]]
-        answer = self._compose(query, qvec, hits, passages)
+        answer = self._compose(query, mvec, hits, passages)
         clock.lap("answer")
         return replace(answer, timings_ms=clock.total())
 
@@ -206,7 +207,7 @@ class Engine:
             end=int(c["end"]),
         )
 
-    def _candidates(self, query: Query, qvec: np.ndarray, hits: list[Hit]) -> pd.DataFrame:
+    def _candidates(self, query: Query, mvec: np.ndarray, hits: list[Hit]) -> pd.DataFrame:
         top = hits[: self.settings.candidate_sections]
         if not top:
             return self._figures.iloc[0:0]
@@ -216,22 +217,21 @@ class Engine:
         figs = self._figures[self._figures["chunk_id"].isin(section_score)]
         if query.years:
             figs = figs[figs["year"].isin(query.years)]
-        mvec = self.embedder.encode_queries([query.terms])[0] if query.terms else qvec
         label_cos = self.index.metric_vectors @ mvec
         return figure_scores(figs, query, label_cos, section_score, self.index.texts)
 
-    def _compose(self, query: Query, qvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
+    def _compose(self, query: Query, mvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
         if query.unknown:
             return self._not_found(query, passages, f"这些报告中没有“{query.unknown}”的报告。")
         if not hits:
             return self._not_found(query, passages, self._missing(query))
-        ranked = self._candidates(query, qvec, hits)
-        numeric = query.wants_figure and (bool(query.units) or not _asks_passage(query))
-        if len(ranked) and ranked["score"].iloc[0] >= self.settings.min_figure_score and query.wants_figure:
-            return self._figure_answer(query, ranked, passages)
-        if not numeric:
-            return self._passage_answer(query, passages)
-        return self._not_found(query, passages, self._missing(query))
+        if not query.wants_passage:
+            ranked = self._candidates(query, mvec, hits)
+            if len(ranked) and ranked["score"].iloc[0] >= self.settings.min_figure_score:
+                return self._figure_answer(query, ranked, passages)
+        if query.wants_figure:  # a number was asked for and none matches: say so, never a near miss
+            return self._not_found(query, passages, self._missing(query))
+        return self._passage_answer(query, passages)
 
     def _missing(self, query: Query) -> str:
         who = "、".join(sorted(query.orgs)) if query.orgs else ""
@@ -306,10 +306,6 @@ class Engine:
         return Answer(query.text, True, f"{p.title} · {p.section}：{excerpt}[{n + 1}]", [], cites, passages)
 
 
-def _asks_passage(query: Query) -> bool:
-    return not query.wants_figure
-
-
 def shown(f: FigureOut) -> str:
     """The figure as its source writes it, with the unit a table took from its header: "284.14万元"."""
     return f.text if f.text.rstrip().endswith(f.unit) else f"{f.text}{f.unit}"
@@ -327,6 +323,7 @@ def _inherit(query: Query, previous: Query) -> Query:
         metric=query.metric or previous.metric,
         units=query.units or previous.units,
         wants_figure=query.wants_figure if query.metric else previous.wants_figure,
+        wants_passage=query.wants_passage if query.metric else previous.wants_passage,
     )
 
 

@@ -24,12 +24,12 @@ class Settings:
     # Retrieval: reciprocal-rank fusion of BM25 and dense rankings (weights and k chosen on the dev set,
     # docs/RETRIEVAL.md); how many fused sections feed figure ranking; how many passages are shown.
     rrf_k: int = 60
-    weight_bm25: float = 1.0
+    weight_bm25: float = 0.5
     weight_dense: float = 1.0
     candidate_sections: int = 30
     passages_shown: int = 3
     # An answer needs a figure whose score (qa_app.answer) reaches this; chosen on the dev set.
-    min_figure_score: float = 0.5
+    min_figure_score: float = 0.48
 
     def with_overrides(self, **values: object) -> Settings:
         """Return a copy with the non-None values applied (CLI flags pass None when not given)."""

@@ -114,7 +114,8 @@ class Query:
     metric: str  # what is asked about, without organisation, year and question words
     terms: str  # the metric with the budget names of its everyday words added ("开会" → "会议费")
     units: tuple[str, ...]  # units the wording expects, best first (empty: any)
-    wants_figure: bool  # the wording asks for a number, not a passage
+    wants_figure: bool  # the wording asks for a number
+    wants_passage: bool  # the wording asks for a passage (措施, 如何, 是什么 …) and not for a number
 
     @property
     def focus(self) -> str:
@@ -189,7 +190,11 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     metric = _ASKED_UNIT.sub(" ", _RELATIVE.sub(" ", _YEAR.sub(" ", rest)))
     metric = _NOT_METRIC.sub(" ", metric)
     metric = re.sub(r"\s+", " ", metric).strip(" 的")
-    wants_figure = bool(_FIGURE_WORDS.search(norm)) or not _PASSAGE_WORDS.search(norm)
+    units = expected_units(norm)
+    asks_passage = bool(_PASSAGE_WORDS.search(norm))
+    # "多少/几/比例" asks a number; a money word does too, unless the wording asks for a passage
+    # ("信访救助资金存在的问题").
+    wants_figure = bool(_FIGURE_WORDS.search(norm)) or (bool(units) and not asks_passage)
     return Query(
         text=question,
         norm=norm,
@@ -199,6 +204,7 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
         years=tuple(dict.fromkeys(years)),
         metric=metric,
         terms=" ".join([metric, *dict.fromkeys(COLLOQUIAL[w] for w in _COLLOQUIAL.findall(metric))]).strip(),
-        units=expected_units(norm),
+        units=units,
         wants_figure=wants_figure,
+        wants_passage=asks_passage and not wants_figure,
     )

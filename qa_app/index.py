@@ -135,6 +135,7 @@ def write_index(
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     cache = _previous_vectors(index_dir, embedder)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the index is as readable as the folder it replaces
     try:
         tables = frames(results)
         chunks, figures = tables["chunks"], tables["figures"]

@@ -120,7 +120,7 @@ class Query:
     @property
     def focus(self) -> str:
         """The question's metric in words, for messages: "信访救助支出"."""
-        return self.metric or self.norm
+        return (self.metric or self.norm).replace(" ", "")
 
 
 def _longest_matches(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:

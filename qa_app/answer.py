@@ -121,6 +121,8 @@ def figure_scores(
     """
     qgrams = grams(query.terms)
     figs = figs.copy()
+    if figs.empty:
+        return figs.assign(score=pd.Series(dtype=float))
     figs["label_match"] = [overlap(qgrams, grams(m)) for m in figs["metric"]]
     figs["sentence_match"] = [
         overlap(qgrams, grams(texts[d][a:b]))
@@ -130,7 +132,7 @@ def figure_scores(
     top = float(label_cos.max()) if len(label_cos) else 0.0
     cos = np.where(rows >= 0, label_cos[np.maximum(rows, 0)], 0.0) if len(rows) else np.zeros(0)
     figs["semantic"] = np.clip(1 - (top - cos) / SEMANTIC_BAND, 0, 1)
-    figs["passage"] = figs["chunk_id"].map(section_score).fillna(0.0)
+    figs["passage"] = figs["chunk_id"].map(section_score).fillna(0.0).astype(float)
     units = query.units
     figs["unit_fit"] = [
         0.0 if not units else UNIT_EXACT if u == units[0] else UNIT_FAMILY if u in units else UNIT_OTHER
@@ -165,12 +167,15 @@ class Engine:
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         clock = _Clock()
         question = "" if question is None else str(question)
-        query = parse_query(question, self.catalog, self.index.tokenizer)
+        # Undecodable bytes (lone surrogates) become "?"; an overlong paste is read up to a sane length.
+        text = question.encode("utf-8", "replace").decode("utf-8")[: self.settings.max_question_chars]
+        query = parse_query(text, self.catalog, self.index.tokenizer)
         if history and not query.orgs and not query.unknown:
             query = _inherit(query, parse_query(history[-1], self.catalog, self.index.tokenizer))
         clock.lap("understand")
         if not query.norm:
             return Answer(question, False, "请输入一个问题，例如“湘潭县信访救助支出多少”。", timings_ms=clock.total())
+        query = replace(query, text=question)
         # The question for sections, its metric (with budget names added) for metric labels: one call.
         qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
         clock.lap("embed")
@@ -270,7 +275,8 @@ class Engine:
             if len(chosen) > MAX_OTHER or f["score"] < floor or f["unit"] != best["unit"]:
                 continue
             key = (f["org"], f["year"])
-            open_year = not query.years and f["org"] == best["org"]
+            several_years = len(query.years) > 1 and f["year"] in query.years  # "2024年和2023年…"
+            open_year = (not query.years or several_years) and f["org"] == best["org"]
             open_org = not query.orgs and f["year"] == best["year"]
             if key not in seen and (open_year or open_org):
                 seen.add(key)
@@ -321,6 +327,7 @@ def _inherit(query: Query, previous: Query) -> Query:
         query,
         orgs=previous.orgs,
         metric=query.metric or previous.metric,
+        terms=query.terms or previous.terms,
         units=query.units or previous.units,
         wants_figure=query.wants_figure if query.metric else previous.wants_figure,
         wants_passage=query.wants_passage if query.metric else previous.wants_passage,

@@ -99,6 +99,7 @@ def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO = 
         else:
             print_answer(answer, out)
         return 0
+    sys.stdin.reconfigure(errors="replace")  # a GBK line is still a line: answered, not a crash
     for line in sys.stdin:
         answer = _safe_ask(engine, line.rstrip("\r\n"))
         if as_json:

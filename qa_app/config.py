@@ -28,6 +28,8 @@ class Settings:
     weight_dense: float = 1.0
     candidate_sections: int = 30
     passages_shown: int = 3
+    # A question is read up to this many characters (embedding time grows with length).
+    max_question_chars: int = 300
     # An answer needs a figure whose score (qa_app.answer) reaches this; chosen on the dev set.
     min_figure_score: float = 0.48
 

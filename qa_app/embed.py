@@ -77,7 +77,9 @@ class SentenceTransformerEmbedder:
                 f"sentence-transformers model {model!r} could not be loaded from disk ({type(exc).__name__}: {exc})"
             ) from exc
         self.id = f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        model = self._model  # sentence-transformers 6 renamed the method; older releases have the long name
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode_query(list(texts), normalize_embeddings=True, convert_to_numpy=True)

@@ -83,6 +83,10 @@ class Catalog:
                     break
                 rest = rest[len(part) :]
                 names.add(rest)
+            for name in list(names):  # "岳阳市信访局" → "岳阳信访局"
+                for part in parts:
+                    if name.startswith(part) and (m := _REGION_STEM.match(part)):
+                        names.add(m.group(1) + name[len(part) :])
             for part in parts:
                 names.add(part)
                 regions.add(part)
@@ -181,7 +185,7 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     if not unknown:
         for _start, end, name in matches:
             tail = re.match(r"[\u4e00-\u9fff]{1,8}?(?:局|厅|委员会|委)", norm[end:])
-            if tail and not any(o.endswith(tail.group(0)) for o in catalog.aliases[name]):
+            if tail and name + tail.group(0) not in catalog.aliases:  # "株洲市信访局" is not 渌口区's
                 unknown = name + tail.group(0)
                 break
     years = [int(y) for y in _YEAR.findall(rest)]

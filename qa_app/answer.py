@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ from qa_app.config import Settings, load_settings
 from qa_app.embed import Embedder, get_embedder
 from qa_app.index import Index, load_index
 from qa_app.query import Catalog, Query, parse_query
-from qa_app.retrieve import Hit, scope, search
+from qa_app.retrieve import Hit, scope, search, year_rows
 from qa_app.tokens import tokenize
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -161,8 +160,11 @@ class Engine:
         self.index, self.embedder, self.settings = index, embedder, settings
         self.catalog = Catalog.from_reports(index.reports)
         self._report = index.reports.set_index("report_id")
-        self._chunk_pos = {cid: i for i, cid in enumerate(index.chunks["chunk_id"])}
-        self._figures = index.figures[~index.figures["malformed"] & index.figures["value"].notna()]
+        figures = index.figures[~index.figures["malformed"] & index.figures["value"].notna()]
+        self._figures = figures.reset_index(drop=True)
+        # Per question only the figures of a few sections are scored: find them without a scan.
+        self._figures_of = dict(self._figures.groupby("chunk_id").indices)
+        self._year_rows = year_rows(index.chunks)
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         clock = _Clock()
@@ -179,7 +181,8 @@ class Engine:
         # The question for sections, its metric (with budget names added) for metric labels: one call.
         qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
         clock.lap("embed")
-        rows = scope(self.index.chunks, self.index.reports, query) if not query.unknown else np.zeros(0, int)
+        allowed = self.index.chunks, self.index.reports, query, self._year_rows
+        rows = scope(*allowed) if not query.unknown else np.zeros(0, int)
         tokens = tokenize(query.norm, self.index.tokenizer)
         s = self.settings
         hits = search(rows, tokens, qvec, self.index.bm25, self.index.vectors, (s.weight_bm25, s.weight_dense), s.rrf_k)
@@ -219,7 +222,8 @@ class Engine:
         chunk_ids = self.index.chunks["chunk_id"].to_numpy()
         best = top[0].score
         section_score = {chunk_ids[h.row]: h.score / best for h in top}
-        figs = self._figures[self._figures["chunk_id"].isin(section_score)]
+        rows = [self._figures_of[c] for c in section_score if c in self._figures_of]
+        figs = self._figures.iloc[np.concatenate(rows)] if rows else self._figures.iloc[0:0]
         if query.years:
             figs = figs[figs["year"].isin(query.years)]
         label_cos = self.index.metric_vectors @ mvec
@@ -349,14 +353,19 @@ class _Clock:
 
 
 @lru_cache(maxsize=2)
-def _engine(index_dir: Path, embedder_spec: str) -> Engine:
-    settings = load_settings().with_overrides(index_dir=index_dir, embedder=embedder_spec)
-    return Engine(load_index(index_dir, embedder_spec), get_embedder(embedder_spec), settings)
+def _engine(settings: Settings, built: int) -> Engine:
+    return Engine(load_index(settings.index_dir, settings.embedder), get_embedder(settings.embedder), settings)
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
+    """The engine for these settings, loaded once, and again after the index is rebuilt."""
     settings = settings or load_settings()
-    return _engine(settings.index_dir.resolve(), settings.embedder)
+    settings = settings.with_overrides(index_dir=settings.index_dir.resolve())
+    try:
+        built = (settings.index_dir / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        built = 0  # load_index says what is missing
+    return _engine(settings, built)
 
 
 def ask(question: str, history: Sequence[str] = (), settings: Settings | None = None) -> Answer:

@@ -87,6 +87,7 @@ def _safe_ask(engine: Engine, question: str) -> Answer:
     try:
         return engine.ask(question)
     except Exception as exc:
+        print(f"qa-app: internal error on {question[:80]!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return Answer(question, False, f"无法回答这个问题（内部错误：{type(exc).__name__}）。")
 
 

@@ -8,6 +8,7 @@ reports of that year and sections that mention it (a 2024 report also reports 20
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from qa_app.query import Query
+
+_YEAR_MENTION = re.compile(r"((?:19|20)\d{2})年")
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,30 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int) -> 
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def scope(chunks: pd.DataFrame, reports: pd.DataFrame, query: Query) -> np.ndarray:
+def year_rows(chunks: pd.DataFrame) -> dict[int, np.ndarray]:
+    """For each year a section mentions ("2023年"), the rows of those sections; computed once per index."""
+    found: dict[int, list[int]] = {}
+    for row, text in enumerate(chunks["text"]):
+        for year in {int(y) for y in _YEAR_MENTION.findall(text)}:
+            found.setdefault(year, []).append(row)
+    return {year: np.asarray(rows) for year, rows in found.items()}
+
+
+def scope(
+    chunks: pd.DataFrame, reports: pd.DataFrame, query: Query, mentions: dict[int, np.ndarray] | None = None
+) -> np.ndarray:
     """Rows of `chunks` the question's organisations and years allow (all rows when it names none)."""
     keep = np.ones(len(chunks), dtype=bool)
     if query.orgs:
         allowed = set(reports.loc[reports["org"].isin(query.orgs), "report_id"])
         keep &= chunks["report_id"].isin(allowed).to_numpy()
     if query.years:
-        years = set(query.years)
-        of_year = set(reports.loc[reports["year"].isin(years), "report_id"])
-        mentions = chunks["text"].str.contains("|".join(f"{y}年" for y in years), regex=True)
-        keep &= (chunks["report_id"].isin(of_year) | mentions).to_numpy()
+        mentions = year_rows(chunks) if mentions is None else mentions
+        reports_of_year = set(reports.loc[reports["year"].isin(query.years), "report_id"])
+        of_year = chunks["report_id"].isin(reports_of_year).to_numpy(copy=True)
+        for year in query.years:
+            of_year[mentions.get(year, [])] = True
+        keep &= of_year
     return np.flatnonzero(keep)
 
 

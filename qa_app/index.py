@@ -197,7 +197,12 @@ def write_index(
             shutil.rmtree(old)
         if index_dir.exists():
             os.replace(index_dir, old)
-        os.replace(tmp, index_dir)
+        try:
+            os.replace(tmp, index_dir)
+        except OSError:
+            if old.exists():
+                os.replace(old, index_dir)  # put the previous index back
+            raise
         _fsync_dir(index_dir.parent)  # the rename itself survives a power cut
         shutil.rmtree(old, ignore_errors=True)
         return stats
@@ -265,7 +270,9 @@ class Index:
 def load_index(index_dir: Path, embedder_spec: str, verify: bool = True) -> Index:
     """Open an index for questions; refuses one built with another embedder or whose files changed."""
     manifest = read_manifest(index_dir)
-    built_with = manifest["embedder"]["id"]
+    if not isinstance(manifest.get("embedder"), dict) or not isinstance(manifest.get("index_files"), dict):
+        raise IndexUnavailable(f"the index manifest in {index_dir} is incomplete: run `qa-app build` again")
+    built_with = manifest["embedder"].get("id")
     if built_with != embedder_id(embedder_spec):
         raise IndexUnavailable(
             f"the index in {index_dir} was built with embedder {built_with!r}, but {embedder_id(embedder_spec)!r} "

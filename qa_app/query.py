@@ -23,9 +23,13 @@ from qa_app.reports import ORG_NAME, REGION_SUFFIX
 from qa_app.textnorm import normalize
 
 _REGION_STEM = re.compile(rf"^(.{{2,}}?){REGION_SUFFIX}$")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年度?|财年)?")
+# A year, not an amount: "2024", "2024年度", but not "2000万元" or "2024.5".
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.]|\s*(?:万|亿|元|%|人|件|个|项|次))\s*(?:年度?|财年)?")
+# "比上年减少" asks for a change, not for last year's figure.
+_COMPARED = re.compile(r"(?:比|较|与|同比)(?:上年|去年|上一年)(?:同期)?|同比")
 _RELATIVE_YEAR = {"今年": 0, "本年": 0, "本年度": 0, "去年": 1, "上年": 1, "上一年": 1, "上年度": 1, "前年": 2}
 _RELATIVE = re.compile("|".join(sorted(_RELATIVE_YEAR, key=len, reverse=True)))
+ASKS_CHANGE = re.compile(r"增减|增加|减少|增长|下降|上升|变化|变动|增幅|降幅")
 _FOREIGN_ORGAN = re.compile(r"(?:局|厅|委员会|委)$")
 
 # Units a question expects, most specific wording first.
@@ -66,12 +70,14 @@ class Catalog:
 
     aliases: dict[str, frozenset[str]]  # alias → organisations
     regions: frozenset[str]  # every region name and stem the corpus holds
+    outer: frozenset[str]  # regions that hold an organisation only through an inner region (株洲市 › 渌口区)
     newest_year: int | None
 
     @classmethod
     def from_reports(cls, reports: pd.DataFrame) -> Catalog:
         aliases: dict[str, set[str]] = {}
         regions: set[str] = set()
+        outer: set[str] = set()
         for org, region in reports[["org", "region"]].drop_duplicates().itertuples(index=False):
             if not isinstance(org, str) or not org:
                 continue
@@ -87,18 +93,20 @@ class Catalog:
                 for part in parts:
                     if name.startswith(part) and (m := _REGION_STEM.match(part)):
                         names.add(m.group(1) + name[len(part) :])
-            for part in parts:
-                names.add(part)
-                regions.add(part)
-                if m := _REGION_STEM.match(part):
-                    names.add(m.group(1))
-                    regions.add(m.group(1))
+            for i, part in enumerate(parts):
+                stem = m.group(1) if (m := _REGION_STEM.match(part)) else ""
+                regions.update(p for p in (part, stem) if p)
+                if i == len(parts) - 1:  # only the innermost region names the organisation
+                    names.update(p for p in (part, stem) if p)
+                else:
+                    outer.update(p for p in (part, stem) if p)
             for name in names:
                 aliases.setdefault(name, set()).add(org)
         years = pd.to_numeric(reports["year"], errors="coerce").dropna()
         return cls(
             aliases={k: frozenset(v) for k, v in aliases.items()},
             regions=frozenset(regions),
+            outer=frozenset(outer - set(aliases)),
             newest_year=int(years.max()) if len(years) else None,
         )
 
@@ -120,6 +128,7 @@ class Query:
     units: tuple[str, ...]  # units the wording expects, best first (empty: any)
     wants_figure: bool  # the wording asks for a number
     wants_passage: bool  # the wording asks for a passage (措施, 如何, 是什么 …) and not for a number
+    asks_change: bool  # "比上年减少了多少", "增长": a change is asked for, not the level
 
     @property
     def focus(self) -> str:
@@ -180,14 +189,21 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     rest = norm
     for start, end, _ in reversed(matches):
         rest = rest[:start] + " " + rest[end:]
-    # A known region followed by another organ ("长沙市财政局") names an organisation the corpus lacks.
+    # A known region followed by another organ ("长沙市财政局") or a stem followed by another region level
+    # ("湘潭市" is not 湘潭县) names what the corpus lacks; so does an outer region on its own ("株洲市"
+    # holds only 渌口区's bureau here, and its figures are not the city's).
     unknown = _unknown_names(rest.replace(" ", "|"), catalog, _pos_tagger(tokenizer))
-    if not unknown:
-        for _start, end, name in matches:
-            tail = re.match(r"[\u4e00-\u9fff]{1,8}?(?:局|厅|委员会|委)", norm[end:])
-            if tail and name + tail.group(0) not in catalog.aliases:  # "株洲市信访局" is not 渌口区's
-                unknown = name + tail.group(0)
-                break
+    for _start, end, name in matches:
+        if unknown:
+            break
+        tail = re.match(rf"[\u4e00-\u9fff]{{1,8}}?(?:局|厅|委员会|委)|{REGION_SUFFIX}", norm[end:])
+        if tail and name + tail.group(0) not in catalog.aliases and name + tail.group(0) not in catalog.regions:
+            unknown = name + tail.group(0)
+    outer = _longest_matches(rest, catalog.outer)
+    if outer and not orgs and not unknown:
+        unknown = outer[0][2]
+    asks_change = bool(_COMPARED.search(rest)) or bool(ASKS_CHANGE.search(rest))
+    rest = _COMPARED.sub(" ", rest)
     years = [int(y) for y in _YEAR.findall(rest)]
     if catalog.newest_year is not None:
         years += [catalog.newest_year + 1 - _RELATIVE_YEAR[w] for w in _RELATIVE.findall(rest)]
@@ -196,9 +212,9 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     metric = re.sub(r"\s+", " ", metric).strip(" 的")
     units = expected_units(norm)
     asks_passage = bool(_PASSAGE_WORDS.search(norm))
-    # "多少/几/比例" asks a number; a money word does too, unless the wording asks for a passage
-    # ("信访救助资金存在的问题").
-    wants_figure = bool(_FIGURE_WORDS.search(norm)) or (bool(units) and not asks_passage)
+    # "多少/几/比例" or a money word asks a number, unless the wording asks for a passage
+    # ("信访救助资金存在的问题", "如何提高预算执行率", "存在哪几个问题").
+    wants_figure = (bool(_FIGURE_WORDS.search(norm)) or bool(units)) and not asks_passage
     return Query(
         text=question,
         norm=norm,
@@ -211,4 +227,5 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
         units=units,
         wants_figure=wants_figure,
         wants_passage=asks_passage and not wants_figure,
+        asks_change=asks_change,
     )

@@ -26,9 +26,8 @@ from qa_app.embed import Embedder, get_embedder
 from qa_app.index import Index, load_index
 from qa_app.query import Catalog, Query, parse_query
 from qa_app.retrieve import Hit, scope, search, year_rows
-from qa_app.tokens import tokenize
+from qa_app.tokens import CJK_RUN, tokenize
 
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 UNIGRAM_WEIGHT = 0.25
 _FILLER = set("的了在是为和与及其之")
 # Figure-score weights (chosen on the dev set; docs/RETRIEVAL.md).
@@ -93,7 +92,7 @@ class Answer:
 def grams(text: str) -> dict[str, float]:
     """Character bigrams of each CJK run (weight 1) and single characters (weight 0.25, fillers left out)."""
     out: dict[str, float] = {}
-    for run in _CJK_RUN.findall(text):
+    for run in CJK_RUN.findall(text):
         for c in run:
             if c not in _FILLER:
                 out[c] = UNIGRAM_WEIGHT

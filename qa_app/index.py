@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -38,11 +37,11 @@ import pandas as pd
 from qa_app.embed import Embedder, embed_cached, embedder_id, text_key
 from qa_app.figures import figures_frame
 from qa_app.pipeline import FileResult
+from qa_app.reports import region_stem
 from qa_app.tokens import make_tokenizer, tokenize
 
 SCHEMA_VERSION = 2
 TABLES = ("documents", "reports", "chunks", "figures", "metrics")
-_REGION_STEM = re.compile(r"^(.{2,}?)(?:自治区|自治州|自治县|特别行政区|省|市|州|地区|盟|县|区|旗)$")
 
 
 @dataclass(frozen=True)
@@ -104,8 +103,7 @@ def user_words(reports: pd.DataFrame, figures: pd.DataFrame) -> list[str]:
     for region in reports["region"].dropna():
         for part in str(region).split(" › "):
             words.add(part)
-            if m := _REGION_STEM.match(part):
-                words.add(m.group(1))
+            words.add(region_stem(part))
     for metric in figures["metric"].dropna():
         words.update(p for p in str(metric).split("·") if 2 <= len(p) <= 12)
     return sorted(w for w in words if w)

@@ -19,10 +19,9 @@ import jieba
 import jieba.posseg
 import pandas as pd
 
-from qa_app.reports import ORG_NAME, REGION_SUFFIX
+from qa_app.reports import ORG_NAME, REGION_SUFFIX, region_stem
 from qa_app.textnorm import normalize
 
-_REGION_STEM = re.compile(rf"^(.{{2,}}?){REGION_SUFFIX}$")
 # A year, not an amount: "2024", "2024年度", but not "2000万元" or "2024.5".
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.]|\s*(?:万|亿|元|%|人|件|个|项|次))\s*(?:年度?|财年)?")
 # "比上年减少" asks for a change, not for last year's figure.
@@ -91,10 +90,10 @@ class Catalog:
                 names.add(rest)
             for name in list(names):  # "岳阳市信访局" → "岳阳信访局"
                 for part in parts:
-                    if name.startswith(part) and (m := _REGION_STEM.match(part)):
-                        names.add(m.group(1) + name[len(part) :])
+                    if name.startswith(part) and (stem := region_stem(part)):
+                        names.add(stem + name[len(part) :])
             for i, part in enumerate(parts):
-                stem = m.group(1) if (m := _REGION_STEM.match(part)) else ""
+                stem = region_stem(part)
                 regions.update(p for p in (part, stem) if p)
                 if i == len(parts) - 1:  # only the innermost region names the organisation
                     names.update(p for p in (part, stem) if p)

@@ -49,6 +49,13 @@ _NAMED_BODY = re.compile(rf"^(?:[A-Za-z0-9]|{_NAME_CHAR}){{2,20}}?{_ORGAN}$")  #
 _REGION_PART = re.compile(_REGION)
 ORG_NAME = _ORG  # regions (group 1) and the body's name (group 2), for finding names in questions
 REGION_SUFFIX = _REGION_SUFFIX
+_REGION_STEM = re.compile(rf"^(.{{2,}}?){_REGION_SUFFIX}$")
+
+
+def region_stem(region: str) -> str:
+    """The name without its level, as people say it: "岳阳市" → "岳阳"; "" when too short ("沛县")."""
+    m = _REGION_STEM.match(region)
+    return m.group(1) if m else ""
 _ORG_FIELD = re.compile(r"(单位名称|部门名称|填报单位|预算单位|评价单位|实施单位)")
 _CN_NUM = "[一二三四五六七八九十]+"
 LIST_MARKER = re.compile(rf"^(?:\d{{1,3}}\s*[.、)]|\(\d{{1,3}}\)|{_CN_NUM}\s*[、.]|\({_CN_NUM}\))")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import jieba
 
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _KEEP = re.compile(r"^(?:[\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?%?)$")
 STOP_WORDS = frozenset(
     [
@@ -122,7 +122,7 @@ def tokenize(text: str, tokenizer: jieba.Tokenizer) -> list[str]:
     words = [w for w in tokenizer.cut_for_search(text) if _KEEP.match(w) and w not in STOP_WORDS]
     bigrams = [
         "_" + run[i : i + 2]
-        for run in _CJK_RUN.findall(text)
+        for run in CJK_RUN.findall(text)
         for i in range(len(run) - 1)
         if run[i : i + 2] not in STOP_BIGRAMS
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jieba
@@ -71,6 +71,12 @@ class Catalog:
     regions: frozenset[str]  # every region name and stem the corpus holds
     outer: frozenset[str]  # regions that hold an organisation only through an inner region (株洲市 › 渌口区)
     newest_year: int | None
+    alias_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    outer_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alias_pattern", names_pattern(self.aliases))
+        object.__setattr__(self, "outer_pattern", names_pattern(self.outer))
 
     @classmethod
     def from_reports(cls, reports: pd.DataFrame) -> Catalog:
@@ -135,16 +141,16 @@ class Query:
         return (self.metric or self.norm).replace(" ", "")
 
 
-def _longest_matches(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
-    """Non-overlapping occurrences of `names` in `text`, longest first."""
-    found: list[tuple[int, int, str]] = []
-    taken = [False] * len(text)
-    for name in sorted(names, key=len, reverse=True):
-        for m in re.finditer(re.escape(name), text):
-            if not any(taken[m.start() : m.end()]):
-                found.append((m.start(), m.end(), name))
-                taken[m.start() : m.end()] = [True] * (m.end() - m.start())
-    return sorted(found)
+def names_pattern(names: Iterable[str]) -> re.Pattern[str]:
+    """One alternation, longest names first, so a scan finds the longest name at each place; built once
+    per index, so a question costs one regex pass however many organisations the corpus holds."""
+    ordered = sorted(set(names), key=lambda n: (-len(n), n))
+    return re.compile("|".join(map(re.escape, ordered)) if ordered else r"(?!)")
+
+
+def _longest_matches(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int, str]]:
+    """Non-overlapping occurrences of the names of `pattern` in `text`, leftmost and longest."""
+    return [(m.start(), m.end(), m.group()) for m in pattern.finditer(text)]
 
 
 def _unknown_names(text: str, catalog: Catalog, pos: jieba.posseg.POSTokenizer) -> str:
@@ -183,7 +189,7 @@ def expected_units(norm: str) -> tuple[str, ...]:
 def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> Query:
     norm = normalize(question).text.strip()
     norm = re.sub(r"\s+", "", norm)
-    matches = _longest_matches(norm, catalog.aliases)
+    matches = _longest_matches(norm, catalog.alias_pattern)
     orgs = frozenset(o for _, _, name in matches for o in catalog.aliases[name])
     rest = norm
     for start, end, _ in reversed(matches):
@@ -198,7 +204,7 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
         tail = re.match(rf"[\u4e00-\u9fff]{{1,8}}?(?:局|厅|委员会|委)|{REGION_SUFFIX}", norm[end:])
         if tail and name + tail.group(0) not in catalog.aliases and name + tail.group(0) not in catalog.regions:
             unknown = name + tail.group(0)
-    outer = _longest_matches(rest, catalog.outer)
+    outer = _longest_matches(rest, catalog.outer_pattern)
     if outer and not orgs and not unknown:
         unknown = outer[0][2]
     asks_change = bool(_COMPARED.search(rest)) or bool(ASKS_CHANGE.search(rest))

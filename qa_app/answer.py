@@ -12,9 +12,10 @@ was looked for and was not found, and shows the closest passages.
 
 from __future__ import annotations
 
+import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
@@ -113,19 +114,32 @@ def bigram_set(text: str) -> set[str]:
     return {g for g in grams(text) if len(g) == 2}
 
 
-def anchored(query: Query, label: str) -> float:
+def bigram_idf(labels: Iterable[str]) -> dict[str, float]:
+    """Rarity of each bigram among the metric labels: 支出 and 经费 are everywhere, 三公 and 救助 are not."""
+    df: dict[str, int] = {}
+    labels = list(labels)
+    for label in labels:
+        for g in bigram_set(label):
+            df[g] = df.get(g, 0) + 1
+    return {g: math.log((len(labels) + 1) / (n + 1)) + 1 for g, n in df.items()}
+
+
+def anchored(query: Query, label: str, idf: dict[str, float], unseen: float) -> float:
     """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
-    metric or of the label ("来信" in "群众来信"), taken for the metric as worded and for the budget names
-    its everyday words stand for ("开会花了" → "会议费"). Below ANCHOR a figure is never an answer: a
-    label that merely sounds close (公务接待费 for 差旅费) or shares one generic word (经费) is not one.
+    metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
+    budget names its everyday words stand for ("开会花了" → "会议费"). Below ANCHOR a figure is never an
+    answer: a label that merely sounds close (公务接待费 for 差旅费) or shares only common words
+    (人事代理经费支出 for 三公经费支出) is not one.
     """
     lab = bigram_set(label)
     best = 0.0
     for asked in (query.metric, query.terms[len(query.metric) :]):
         q = bigram_set(asked)
         if q and lab:
-            shared = len(q & lab)
-            best = max(best, shared / len(q), shared / len(lab))
+            shared = sum(idf.get(g, unseen) for g in q & lab)
+            wq = sum(idf.get(g, unseen) for g in q)
+            wl = sum(idf.get(g, unseen) for g in lab)
+            best = max(best, shared / wq, shared / wl)
     return best
 
 
@@ -139,7 +153,12 @@ def quote_span(text: str, quote_start: int, quote_end: int, start: int, end: int
 
 
 def figure_scores(
-    figs: pd.DataFrame, query: Query, label_cos: np.ndarray, section_score: dict[str, float], texts: dict[str, str]
+    figs: pd.DataFrame,
+    query: Query,
+    label_cos: np.ndarray,
+    section_score: dict[str, float],
+    texts: dict[str, str],
+    idf: dict[str, float],
 ) -> pd.DataFrame:
     """The candidate figures that name what was asked (see `anchored`), with their features, best first.
 
@@ -149,7 +168,8 @@ def figure_scores(
     which is not the case when the nearest concept exists only in other reports.
     """
     figs = figs.copy()
-    figs["anchor"] = [anchored(query, m) for m in figs["metric"]]
+    unseen = max(idf.values(), default=1.0)
+    figs["anchor"] = [anchored(query, m, idf, unseen) for m in figs["metric"]]
     figs = figs[figs["anchor"] >= ANCHOR]
     if figs.empty:
         return figs.assign(score=pd.Series(dtype=float))
@@ -202,6 +222,7 @@ class Engine:
         # Per question only the figures of a few sections are scored: find them without a scan.
         self._figures_of = dict(self._figures.groupby("chunk_id").indices)
         self._year_rows = year_rows(index.chunks)
+        self._idf = bigram_idf(index.metrics["metric"])
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         clock = _Clock()
@@ -274,7 +295,7 @@ class Engine:
         if query.years:
             figs = figs[figs["year"].isin(query.years)]
         label_cos = self.index.metric_vectors @ mvec
-        return figure_scores(figs, query, label_cos, section_score, self.index.texts)
+        return figure_scores(figs, query, label_cos, section_score, self.index.texts, self._idf)
 
     def _compose(self, query: Query, mvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
         if query.unknown:

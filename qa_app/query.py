@@ -39,8 +39,9 @@ _UNIT_FAMILIES = {
     "items": ("件", "件次", "批", "批次", "起", "条"),
 }
 _ASKED_UNIT = re.compile(
-    r"(?:多少|几)(万元|亿元|元|人次|件次|批次|个百分点|人|件|批|个|辆|名|次|户|家|项|条|台|套|篇|场|天|起|份)"
+    r"(?:多少|几)个?(万元|亿元|元|人次|件次|批次|个百分点|人|件|批|个|辆|名|次|户|家|项|条|台|套|篇|场|天|起|份)"
 )
+_SCORE_WORDS = re.compile(r"总分|得分|分值|评分|打分|自评分")
 _PERCENT_WORDS = re.compile(r"比例|比重|占比|百分比|百分之|率|%")
 _MONEY_WORDS = re.compile(r"多少钱|钱|金额|资金|经费|费用|费|预算|决算|支出|收入|拨款|投入|结余|结转|资产|专项")
 _PEOPLE_WORDS = re.compile(r"人数|多少人|几人|几名")
@@ -177,6 +178,8 @@ def expected_units(norm: str) -> tuple[str, ...]:
         unit = m.group(1)
         family = next((f for f in _UNIT_FAMILIES.values() if unit in f), ())
         return (unit, *[u for u in family if u != unit])
+    if _SCORE_WORDS.search(norm):
+        return ("分",)
     if _PERCENT_WORDS.search(norm):
         return _UNIT_FAMILIES["percent"]
     if _PEOPLE_WORDS.search(norm):
@@ -201,7 +204,9 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     for _start, end, name in matches:
         if unknown:
             break
-        tail = re.match(rf"[\u4e00-\u9fff]{{1,8}}?(?:局|厅|委员会|委)|{REGION_SUFFIX}", norm[end:])
+        # a region suffix after a stem only: "湘潭市" is another place, "渌口区区本级" is 渌口区's own level
+        level = "" if region_stem(name) else f"|{REGION_SUFFIX}"
+        tail = re.match(rf"[\u4e00-\u9fff]{{1,8}}?(?:局|厅|委员会|委){level}", norm[end:])
         if tail and name + tail.group(0) not in catalog.aliases and name + tail.group(0) not in catalog.regions:
             unknown = name + tail.group(0)
     outer = _longest_matches(rest, catalog.outer_pattern)

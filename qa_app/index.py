@@ -266,7 +266,24 @@ class Index:
 
 
 def load_index(index_dir: Path, embedder_spec: str, verify: bool = True) -> Index:
-    """Open an index for questions; refuses one built with another embedder or whose files changed."""
+    """Open an index for questions; refuses one built with another embedder or whose files changed.
+
+    A build may swap a new index in while this reads: the manifest is read again at the end, and a load
+    that straddled a swap is done again, so the tables, vectors and BM25 arrays always belong together.
+    """
+    for _ in range(3):
+        try:
+            index = _load(index_dir, embedder_spec, verify)
+        except OSError as exc:  # a file vanished mid-swap: try again, then say what to run
+            error: Exception = exc
+            continue
+        if read_manifest(index_dir) == index.manifest:
+            return index
+        error = IndexUnavailable(f"the index in {index_dir} kept changing while it was read")
+    raise IndexUnavailable(f"the index in {index_dir} could not be read ({error}): run `qa-app build` again")
+
+
+def _load(index_dir: Path, embedder_spec: str, verify: bool) -> Index:
     manifest = read_manifest(index_dir)
     if not isinstance(manifest.get("embedder"), dict) or not isinstance(manifest.get("index_files"), dict):
         raise IndexUnavailable(f"the index manifest in {index_dir} is incomplete: run `qa-app build` again")

@@ -1,13 +1,14 @@
 """A question in, an extractive answer out: the best figure(s) with verbatim citations, and passages.
 
 Figures are taken from the sections retrieval puts first (within the organisations and years the question
-names) and ranked by how well their metric label matches the question's metric (shared character bigrams,
-and the embedding of the label against the question), by the unit the wording expects, by their period
-(this year's figure before last year's or a change), and by their section's retrieval score. The best
-figure leads; the same metric for the years (or organisations) the question left open follows. Every
-number shown is a figure of the index with its stored offsets, so it is verbatim in its source. When no
-figure scores `min_figure_score` (chosen on the dev set, docs/RETRIEVAL.md), the answer says plainly what
-was looked for and was not found, and shows the closest passages.
+names) and kept only if their label is anchored in the question's metric (`anchored`). They are ranked by
+how well the label matches (shared character bigrams, and its embedding against the question's metric),
+by the unit the wording expects, by their period (this year's figure before last year's or a change), and
+by their section's retrieval score. The best figure leads; the same metric for the years (or
+organisations) the question left open follows. Every number shown is a figure of the index with its
+stored offsets, so it is verbatim in its source. When no figure is anchored and scores `min_figure_score`
+(chosen on the dev set, docs/RETRIEVAL.md), the answer says plainly what was looked for and was not
+found, and shows the closest passages.
 """
 
 from __future__ import annotations

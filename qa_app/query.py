@@ -1,9 +1,11 @@
 """What a question asks: whose figure, which year, about what, in which unit.
 
 Organisations are recognised through aliases the corpus itself implies: the full name, the name without its
-outer regions ("渌口区信访局"), each region ("株洲市", "渌口区") and its stem ("岳阳", "渌口"). A place or a
-局/厅/委 the corpus does not hold is reported as `unknown`, so that the answer can say so instead of
-quoting another organisation's figure. Years: "2024", "2024年度", "二〇二四年", and 今年/去年/前年 counted
+outer regions ("渌口区信访局") or with a stem ("岳阳信访局"), and the innermost region ("渌口区") and its
+stem ("岳阳", "渌口"). A place or a 局/厅/委 the corpus does not hold is reported as `unknown`, and so is
+another level of a known name ("湘潭市" beside 湘潭县) or an outer region alone ("株洲市", which holds only
+渌口区's bureau here), so that the answer says so instead of quoting another organisation's figure.
+Years: "2024", "2024年度", "二〇二四年", and 今年/去年/前年 counted
 from the year after the newest report (reports are written the year after the year they evaluate, so
 "去年" in that meeting is the newest report's year).
 """
@@ -28,7 +30,7 @@ _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.]|\s*(?:万|亿|元|%|人|
 _COMPARED = re.compile(r"(?:比|较|与|同比)(?:上年|去年|上一年)(?:同期)?|同比")
 _RELATIVE_YEAR = {"今年": 0, "本年": 0, "本年度": 0, "去年": 1, "上年": 1, "上一年": 1, "上年度": 1, "前年": 2}
 _RELATIVE = re.compile("|".join(sorted(_RELATIVE_YEAR, key=len, reverse=True)))
-ASKS_CHANGE = re.compile(r"增减|增加|减少|增长|下降|上升|变化|变动|增幅|降幅")
+_ASKS_CHANGE = re.compile(r"增减|增加|减少|增长|下降|上升|变化|变动|增幅|降幅")
 _FOREIGN_ORGAN = re.compile(r"(?:局|厅|委员会|委)$")
 
 # Units a question expects, most specific wording first.
@@ -212,7 +214,7 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     outer = _longest_matches(rest, catalog.outer_pattern)
     if outer and not orgs and not unknown:
         unknown = outer[0][2]
-    asks_change = bool(_COMPARED.search(rest)) or bool(ASKS_CHANGE.search(rest))
+    asks_change = bool(_COMPARED.search(rest)) or bool(_ASKS_CHANGE.search(rest))
     rest = _COMPARED.sub(" ", rest)
     years = [int(y) for y in _YEAR.findall(rest)]
     if catalog.newest_year is not None:

@@ -330,23 +330,27 @@ class Engine:
 
     def _figure_answer(self, query: Query, ranked: pd.DataFrame, passages: list[Passage]) -> Answer:
         best = ranked.iloc[0]
-        chosen = [best]
-        seen = {(best["org"], best["year"])}
         floor = self.settings.min_figure_score
-        for _, f in ranked.iloc[1:].iterrows():
-            if len(chosen) > MAX_OTHER or f["score"] < floor or f["unit"] != best["unit"]:
-                continue
-            if (f["period"] == "change") != (best["period"] == "change"):
-                continue
-            if f["metric"] != best["metric"] and not _same_concept(best["metric"], f["metric"]):
-                continue
-            key = (f["org"], f["year"])
-            several_years = len(query.years) > 1 and f["year"] in query.years  # "2024年和2023年…"
-            open_year = (not query.years or several_years) and f["org"] == best["org"]
-            open_org = not query.orgs and f["year"] == best["year"]
-            if key not in seen and (open_year or open_org):
-                seen.add(key)
-                chosen.append(f)
+        others = ranked.iloc[1:]
+        others = others[
+            (others["score"] >= floor)
+            & (others["unit"] == best["unit"])
+            & ((others["period"] == "change") == (best["period"] == "change"))
+            & ((others["org"] != best["org"]) | (others["year"] != best["year"]))
+        ]
+        several_years = len(query.years) > 1  # "2024年和2023年…"
+        open_year = (not query.years or several_years) & (others["org"] == best["org"])
+        open_org = (not query.orgs) & ((others["year"] == best["year"]) | (not query.years))
+        others = others[open_year | open_org]
+        # Per other organisation and year, the figure whose label is closest to the answer's, not merely the
+        # best scored ("信访救助基金·实际支出" rather than the fund's budget for "信访救助支出").
+        likeness = [_likeness(best["metric"], m, self._idf) for m in others["metric"]]
+        others = others.assign(_like=likeness)
+        others = others[others["_like"] >= ANCHOR]
+        others = others.sort_values(["_like", "score"], ascending=False, kind="stable")
+        others = others.drop_duplicates(["org", "year"]).head(MAX_OTHER)
+        others = others.sort_values(["org", "year"], ascending=[True, False], kind="stable")
+        chosen = [best] + [f for _, f in others.iterrows()]
         cites: list[Citation] = []
         figures = [
             FigureOut(
@@ -380,10 +384,14 @@ class Engine:
         return Answer(query.text, True, f"{p.title} · {p.section}：{excerpt}[{n + 1}]", [], cites, passages)
 
 
-def _same_concept(a: str, b: str) -> bool:
-    """Two labels of one metric in different reports ("信访救助支出", "信访救助基金·实际支出")."""
+def _likeness(a: str, b: str, idf: dict[str, float]) -> float:
+    """How much of label `a` label `b` repeats, by rarity: one metric in different reports
+    ("信访救助支出", "信访救助基金·实际支出"), but not a generic "支出" for "基本支出"."""
     x, y = bigram_set(a), bigram_set(b)
-    return bool(x and y) and len(x & y) / min(len(x), len(y)) >= ANCHOR
+    if not x or not y:
+        return float(a == b)
+    unseen = max(idf.values(), default=1.0)
+    return sum(idf.get(g, unseen) for g in x & y) / sum(idf.get(g, unseen) for g in x)
 
 
 def shown(f: FigureOut) -> str:
@@ -406,7 +414,7 @@ def _inherit(query: Query, previous: Query) -> Query:
         orgs=query.orgs or previous.orgs,
         metric=query.metric or previous.metric,
         terms=query.terms or previous.terms,
-        years=query.years or previous.years,
+        years=query.years or (previous.years if not query.orgs else ()),  # "岳阳市呢?": its own newest year
         units=query.units or previous.units,
         wants_figure=query.wants_figure if query.metric else previous.wants_figure,
         wants_passage=query.wants_passage if query.metric else previous.wants_passage,

@@ -59,6 +59,10 @@ _COLLOQUIAL = re.compile("|".join(sorted(map(re.escape, COLLOQUIAL), key=len, re
 # Wording that asks for a passage rather than a figure.
 _PASSAGE_WORDS = re.compile(r"什么|怎么|怎样|如何|哪些|为什么|为何|措施|问题|建议|做法|经验|原因|介绍|说明|情况如何")
 _FIGURE_WORDS = re.compile(r"多少|几|比例|比重|占比|率|金额|数额|总额|合计")
+# Openers of a follow-up ("那2023年呢") and words that span organisations or years ("各信访局", "历年").
+_FOLLOW_UP = re.compile(
+    r"^(?:那么|那|还有|另外|同样|再)|(?:各|所有|全部)[\u4e00-\u9fff]{0,4}?(?:局|单位|部门)|历年|各年|逐年|每年"
+)
 # Words that carry no metric: question forms, particles, the asking of a year.
 _NOT_METRIC = re.compile(
     r"请问|是多少|有多少|多少钱|多少|是几|有几|几|是什么|什么|怎么样|怎样|如何|哪些|吗|呢|呀|啊|\?|？|。|,|，|"
@@ -222,6 +226,7 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     metric = _ASKED_UNIT.sub(" ", _RELATIVE.sub(" ", _YEAR.sub(" ", rest)))
     metric = _NOT_METRIC.sub(" ", metric)
     metric = re.sub(r"\s+", " ", metric).strip(" 的")
+    metric = _FOLLOW_UP.sub("", metric).strip(" 的")
     units = expected_units(norm)
     asks_passage = bool(_PASSAGE_WORDS.search(norm))
     # "多少/几/比例" or a money word asks a number, unless the wording asks for a passage

@@ -594,3 +594,20 @@ def test_a_second_question_set_written_from_the_reports(engine: Engine) -> None:
     outcomes = evaluate(items, engine.ask, engine.index.texts)
     assert all(o.ok for o in outcomes if o.kind == "negative"), [o.reason for o in outcomes if not o.ok]
     assert sum(o.ok for o in outcomes) >= 54, [f"{o.id}: {o.reason}" for o in outcomes if not o.ok]
+
+
+def test_follow_ups_as_people_say_them(engine: Engine) -> None:
+    # "那2023年呢？" keeps organisation and metric; "岳阳市呢？" keeps the metric but not the other bureau's year
+    first = "湘潭县信访救助支出多少"
+    answer = engine.ask("那2023年呢？", history=[first])
+    assert answer.found and (answer.figures[0].value, answer.figures[0].year) == (284.14, 2023)
+    answer = engine.ask("岳阳市呢？", history=["长沙市信访局2021年基本支出"])
+    assert answer.found and (answer.figures[0].org, answer.figures[0].value) == ("岳阳市信访局", 586.11)
+
+
+def test_a_question_over_years_or_organisations_lists_the_same_metric(engine: Engine) -> None:
+    years = engine.ask("湘潭县历年信访救助支出")
+    assert [(f.year, f.value) for f in years.figures] == [(2024, 519.69), (2023, 284.14)]
+    orgs = engine.ask("各信访局2024年基本支出")
+    assert {(f.org, f.value) for f in orgs.figures} == {("岳阳市信访局", 586.11), ("湘潭县信访局", 281.98)}
+    assert all(f.year == 2024 and "支出" in f.metric for f in orgs.figures)

@@ -152,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
             return eval_command(settings, args.file, args.min)
     except (IndexUnavailable, EmbedderUnavailable) as exc:
         print(f"qa-app: {exc}", file=sys.stderr)
+        if args.command == "ask" and args.question == "-" and args.json:
+            # The contract holds even now: one JSON line per input line, each saying why there is no answer.
+            sys.stdin.reconfigure(errors="replace")
+            for line in sys.stdin:
+                answer = Answer(line.rstrip("\r\n"), False, f"无法回答：索引不可用（{exc}）。")
+                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         return 2
     results, failures = build(settings)
     embedder = get_embedder(settings.embedder)

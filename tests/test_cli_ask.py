@@ -192,7 +192,12 @@ def test_no_index_says_to_build_one(tmp_path: Path, command: list[str], folder: 
     assert "qa-app build" in err(run)
     assert str(index) in err(run)
     assert "Traceback" not in err(run)
-    assert out(run) == ""
+    if command == ["ask", "--json", "-"]:  # still one JSON line per input line, saying why
+        lines = out(run).splitlines()
+        assert len(lines) == 1 and json.loads(lines[0])["found"] is False
+        assert json.loads(lines[0])["question"] == "湘潭县信访救助支出多少"
+    else:
+        assert out(run) == ""
 
 
 def test_damaged_index_says_to_rebuild(seed_index: Path, tmp_path: Path) -> None:

@@ -115,17 +115,29 @@ def bigram_set(text: str) -> set[str]:
     return {g for g in grams(text) if len(g) == 2}
 
 
-def bigram_idf(labels: Iterable[str]) -> dict[str, float]:
-    """Rarity of each bigram among the metric labels: 支出 and 经费 are everywhere, 三公 and 救助 are not."""
-    df: dict[str, int] = {}
-    labels = list(labels)
-    for label in labels:
-        for g in bigram_set(label):
-            df[g] = df.get(g, 0) + 1
-    return {g: math.log((len(labels) + 1) / (n + 1)) + 1 for g, n in df.items()}
+@dataclass(frozen=True)
+class Rarity:
+    """How rare each bigram is among the corpus's metric labels (IDF): 支出 and 经费 are everywhere, 三公 and
+    救助 are not. A bigram no label has counts as the rarest."""
+
+    idf: dict[str, float]
+    unseen: float
+
+    @classmethod
+    def of_labels(cls, labels: Iterable[str]) -> Rarity:
+        df: dict[str, int] = {}
+        labels = list(labels)
+        for label in labels:
+            for g in bigram_set(label):
+                df[g] = df.get(g, 0) + 1
+        idf = {g: math.log((len(labels) + 1) / (n + 1)) + 1 for g, n in df.items()}
+        return cls(idf, max(idf.values(), default=1.0))
+
+    def weight(self, bigrams: Iterable[str]) -> float:
+        return sum(self.idf.get(g, self.unseen) for g in bigrams)
 
 
-def anchored(query: Query, label: str, idf: dict[str, float], unseen: float) -> float:
+def anchored(query: Query, label: str, rarity: Rarity) -> float:
     """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
     metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
     budget names its everyday words stand for ("开会花了" → "会议费"). Below ANCHOR a figure is never an
@@ -137,11 +149,18 @@ def anchored(query: Query, label: str, idf: dict[str, float], unseen: float) -> 
     for asked in (query.metric, query.terms[len(query.metric) :]):
         q = bigram_set(asked)
         if q and lab:
-            shared = sum(idf.get(g, unseen) for g in q & lab)
-            wq = sum(idf.get(g, unseen) for g in q)
-            wl = sum(idf.get(g, unseen) for g in lab)
-            best = max(best, shared / wq, shared / wl)
+            shared = rarity.weight(q & lab)
+            best = max(best, shared / rarity.weight(q), shared / rarity.weight(lab))
     return best
+
+
+def likeness(a: str, b: str, rarity: Rarity) -> float:
+    """How much of label `a` label `b` repeats, by rarity: one metric in different reports
+    ("信访救助支出", "信访救助基金·实际支出"), but not a generic "支出" for "基本支出"."""
+    x, y = bigram_set(a), bigram_set(b)
+    if not x or not y:
+        return float(a == b)
+    return rarity.weight(x & y) / rarity.weight(x)
 
 
 def quote_span(text: str, quote_start: int, quote_end: int, start: int, end: int) -> tuple[int, int]:
@@ -159,7 +178,7 @@ def figure_scores(
     label_cos: np.ndarray,
     section_score: dict[str, float],
     texts: dict[str, str],
-    idf: dict[str, float],
+    rarity: Rarity,
 ) -> pd.DataFrame:
     """The candidate figures that name what was asked (see `anchored`), with their features, best first.
 
@@ -169,8 +188,7 @@ def figure_scores(
     which is not the case when the nearest concept exists only in other reports.
     """
     figs = figs.copy()
-    unseen = max(idf.values(), default=1.0)
-    figs["anchor"] = [anchored(query, m, idf, unseen) for m in figs["metric"]]
+    figs["anchor"] = [anchored(query, m, rarity) for m in figs["metric"]]
     figs = figs[figs["anchor"] >= ANCHOR]
     if figs.empty:
         return figs.assign(score=pd.Series(dtype=float))
@@ -223,7 +241,7 @@ class Engine:
         # Per question only the figures of a few sections are scored: find them without a scan.
         self._figures_of = dict(self._figures.groupby("chunk_id").indices)
         self._year_rows = year_rows(index.chunks)
-        self._idf = bigram_idf(index.metrics["metric"])
+        self._rarity = Rarity.of_labels(index.metrics["metric"])
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         clock = _Clock()
@@ -243,11 +261,11 @@ class Engine:
         allowed = self.index.chunks, self.index.reports, query, self._year_rows
         rows = scope(*allowed) if not query.unknown else np.zeros(0, int)
         tokens = tokenize(query.norm, self.index.tokenizer)
-        s = self.settings
-        hits = search(rows, tokens, qvec, self.index.bm25, self.index.vectors, (s.weight_bm25, s.weight_dense), s.rrf_k)
+        hits = self._search(rows, tokens, qvec)
         clock.lap("retrieve")
-        hits_shown = hits or self._closest(tokens, qvec)
-        passages = [self._passage(h, hits_shown[0].score) for h in hits_shown[: s.passages_shown]]
+        # Without a scope (an organisation or year the corpus lacks) the closest sections come from anywhere.
+        hits_shown = hits or self._search(np.arange(len(self.index.chunks)), tokens, qvec)
+        passages = [self._passage(h, hits_shown[0].score) for h in hits_shown[: self.settings.passages_shown]]
         answer = self._compose(query, mvec, hits, passages)
         clock.lap("answer")
         return replace(answer, timings_ms=clock.total())
@@ -264,13 +282,9 @@ class Engine:
         assert context is not None
         return context
 
-    def _closest(self, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
-        """Without a scope (an organisation or year the corpus lacks): the nearest sections anywhere."""
+    def _search(self, rows: np.ndarray, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
         s = self.settings
-        everything = np.arange(len(self.index.chunks))
-        return search(
-            everything, tokens, qvec, self.index.bm25, self.index.vectors, (s.weight_bm25, s.weight_dense), s.rrf_k
-        )
+        return search(rows, tokens, qvec, self.index.bm25, self.index.vectors, (s.weight_bm25, s.weight_dense), s.rrf_k)
 
     def _passage(self, hit: Hit, top: float) -> Passage:
         c = self.index.chunks.iloc[hit.row]
@@ -296,7 +310,7 @@ class Engine:
         if query.years:
             figs = figs[figs["year"].isin(query.years)]
         label_cos = self.index.metric_vectors @ mvec
-        return figure_scores(figs, query, label_cos, section_score, self.index.texts, self._idf)
+        return figure_scores(figs, query, label_cos, section_score, self.index.texts, self._rarity)
 
     def _compose(self, query: Query, mvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
         if query.unknown:
@@ -309,7 +323,7 @@ class Engine:
                 return self._figure_answer(query, ranked, passages)
         if query.wants_figure:  # a number was asked for and none matches: say so, never a near miss
             return self._not_found(query, passages, self._missing(query))
-        return self._passage_answer(query, passages)
+        return self._passage_answer(query, passages, hits[0])
 
     def _missing(self, query: Query) -> str:
         who = "、".join(sorted(query.orgs)) if query.orgs else ""
@@ -344,8 +358,7 @@ class Engine:
         others = others[open_year | open_org]
         # Per other organisation and year, the figure whose label is closest to the answer's, not merely the
         # best scored ("信访救助基金·实际支出" rather than the fund's budget for "信访救助支出").
-        likeness = [_likeness(best["metric"], m, self._idf) for m in others["metric"]]
-        others = others.assign(_like=likeness)
+        others = others.assign(_like=[likeness(best["metric"], m, self._rarity) for m in others["metric"]])
         others = others[others["_like"] >= ANCHOR]
         others = others.sort_values(["_like", "score"], ascending=False, kind="stable")
         others = others.drop_duplicates(["org", "year"]).head(MAX_OTHER)
@@ -371,27 +384,17 @@ class Engine:
             lines.append(f"其他{what}：{others}。")
         return Answer(query.text, True, "".join(lines), figures, cites, passages)
 
-    def _passage_answer(self, query: Query, passages: list[Passage]) -> Answer:
+    def _passage_answer(self, query: Query, passages: list[Passage], top: Hit) -> Answer:
         # A passage answers only if it shares words with what was asked ("今天天气怎么样" shares none).
         if not passages or not bigram_set(query.terms) & bigram_set(passages[0].text):
             return self._not_found(query, passages, self._missing(query))
         p = passages[0]
         cites: list[Citation] = []
-        row = self.index.chunks[(self.index.chunks["doc"] == p.doc) & (self.index.chunks["start"] == p.start)].iloc[0]
-        n = self._cite(p.doc, row["report_id"], p.section, p.start, p.end, cites)
+        report_id = self.index.chunks["report_id"].iat[top.row]  # passages[0] is the section of `top`
+        n = self._cite(p.doc, report_id, p.section, p.start, p.end, cites)
         excerpt = re.sub(r"\s+", " ", p.text).strip()
         excerpt = excerpt if len(excerpt) <= 160 else excerpt[:160] + "…"
         return Answer(query.text, True, f"{p.title} · {p.section}：{excerpt}[{n + 1}]", [], cites, passages)
-
-
-def _likeness(a: str, b: str, idf: dict[str, float]) -> float:
-    """How much of label `a` label `b` repeats, by rarity: one metric in different reports
-    ("信访救助支出", "信访救助基金·实际支出"), but not a generic "支出" for "基本支出"."""
-    x, y = bigram_set(a), bigram_set(b)
-    if not x or not y:
-        return float(a == b)
-    unseen = max(idf.values(), default=1.0)
-    return sum(idf.get(g, unseen) for g in x & y) / sum(idf.get(g, unseen) for g in x)
 
 
 def shown(f: FigureOut) -> str:

@@ -132,7 +132,6 @@ class Query:
     text: str  # as asked
     norm: str  # simplified characters, half-width digits, Chinese-numeral years as digits
     orgs: frozenset[str]  # organisations of the corpus the question names (empty: any)
-    org_words: tuple[str, ...]  # the words that named them
     unknown: str  # a place or organisation the question names that the corpus does not hold
     years: tuple[int, ...]  # asked years (empty: any)
     metric: str  # what is asked about, without organisation, year and question words
@@ -236,7 +235,6 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
         text=question,
         norm=norm,
         orgs=orgs,
-        org_words=tuple(name for _, _, name in matches),
         unknown=unknown,
         years=tuple(dict.fromkeys(years)),
         metric=metric,

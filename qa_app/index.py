@@ -112,8 +112,7 @@ def user_words(reports: pd.DataFrame, figures: pd.DataFrame) -> list[str]:
 def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
     """The vectors of the index being replaced, by text key, when it was built with the same embedder."""
     try:
-        manifest = json.loads((index_dir / "manifest.json").read_text("utf-8"))
-        if manifest.get("schema_version") != SCHEMA_VERSION or manifest["embedder"]["id"] != embedder.id:
+        if read_manifest(index_dir)["embedder"]["id"] != embedder.id:
             return {}
         keys = pd.read_parquet(index_dir / "chunks.parquet", columns=["key"])["key"].tolist()
         flat = faiss.read_index(str(index_dir / "vectors.faiss"))
@@ -121,7 +120,7 @@ def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarr
         metric_keys = pd.read_parquet(index_dir / "metrics.parquet", columns=["key"])["key"].tolist()
         cache.update(zip(metric_keys, np.load(index_dir / "metrics.npy", allow_pickle=False), strict=True))
         return cache
-    except (OSError, ValueError, KeyError, RuntimeError):
+    except (IndexUnavailable, OSError, ValueError, KeyError, TypeError, RuntimeError):
         return {}  # no usable previous index: embed everything
 
 
@@ -244,6 +243,10 @@ def read_manifest(index_dir: Path) -> dict:
 
 def load_tables(index_dir: Path) -> dict[str, pd.DataFrame]:
     read_manifest(index_dir)
+    return _read_tables(index_dir)
+
+
+def _read_tables(index_dir: Path) -> dict[str, pd.DataFrame]:
     return {name: pd.read_parquet(index_dir / f"{name}.parquet") for name in TABLES}
 
 
@@ -298,7 +301,7 @@ def _load(index_dir: Path, embedder_spec: str, verify: bool) -> Index:
             path = index_dir / name
             if not path.is_file() or _sha256(path) != digest:
                 raise IndexUnavailable(f"index file {path} is missing or damaged: run `qa-app build` again")
-    tables = load_tables(index_dir)
+    tables = _read_tables(index_dir)  # the manifest was read and checked above
     words = (index_dir / "userdict.txt").read_text("utf-8").split()
     return Index(
         path=index_dir,

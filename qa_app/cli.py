@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
@@ -91,23 +92,28 @@ def _safe_ask(engine: Engine, question: str) -> Answer:
         return Answer(question, False, f"无法回答这个问题（内部错误：{type(exc).__name__}）。")
 
 
+def _emit(answer: Answer, as_json: bool, out: TextIO, gap: bool = False) -> None:
+    """One answer, flushed at once; `gap` puts a blank line after a human-readable one (stdin mode)."""
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False), file=out, flush=True)
+        return
+    print_answer(answer, out)
+    if gap:
+        print(file=out)
+    out.flush()
+
+
+def _stdin_lines() -> Iterator[str]:
+    """One question per line; a GBK line is still a line: answered, not a crash."""
+    sys.stdin.reconfigure(errors="replace")
+    return (line.rstrip("\r\n") for line in sys.stdin)
+
+
 def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO = sys.stdout) -> int:
     engine = get_engine(settings)
-    if question != "-":
-        answer = _safe_ask(engine, question)
-        if as_json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), file=out, flush=True)
-        else:
-            print_answer(answer, out)
-        return 0
-    sys.stdin.reconfigure(errors="replace")  # a GBK line is still a line: answered, not a crash
-    for line in sys.stdin:
-        answer = _safe_ask(engine, line.rstrip("\r\n"))
-        if as_json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), file=out, flush=True)
-        else:
-            print_answer(answer, out)
-            print(file=out, flush=True)
+    from_stdin = question == "-"
+    for q in _stdin_lines() if from_stdin else [question]:
+        _emit(_safe_ask(engine, q), as_json, out, gap=from_stdin)
     return 0
 
 
@@ -154,10 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qa-app: {exc}", file=sys.stderr)
         if args.command == "ask" and args.question == "-" and args.json:
             # The contract holds even now: one JSON line per input line, each saying why there is no answer.
-            sys.stdin.reconfigure(errors="replace")
-            for line in sys.stdin:
-                answer = Answer(line.rstrip("\r\n"), False, f"无法回答：索引不可用（{exc}）。")
-                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            for line in _stdin_lines():
+                _emit(Answer(line, False, f"无法回答：索引不可用（{exc}）。"), True, sys.stdout)
         return 2
     results, failures = build(settings)
     embedder = get_embedder(settings.embedder)

@@ -27,7 +27,7 @@ from qa_app.config import Settings, load_settings
 from qa_app.embed import Embedder, get_embedder
 from qa_app.index import Index, load_index
 from qa_app.query import Catalog, Query, parse_query
-from qa_app.retrieve import Hit, scope, search, year_rows
+from qa_app.retrieve import Hit, Within, scope, search, year_rows
 from qa_app.tokens import CJK_RUN, tokenize
 
 UNIGRAM_WEIGHT = 0.25
@@ -243,7 +243,9 @@ class Engine:
         self._year_rows = year_rows(index.chunks)
         self._rarity = Rarity.of_labels(index.metrics["metric"])
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), within: Within | None = None) -> Answer:
+        """Answer `question`, read in the light of the earlier questions of the conversation; `within`
+        restricts every search (figures and passages) to some organisations and years."""
         clock = _Clock()
         question = "" if question is None else str(question)
         # Undecodable bytes (lone surrogates) become "?"; an overlong paste is read up to a sane length.
@@ -258,15 +260,21 @@ class Engine:
         # The question for sections, its metric (with budget names added) for metric labels: one call.
         qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
         clock.lap("embed")
+        everywhere = np.arange(len(self.index.chunks))
+        if within:
+            everywhere = within.rows(self.index.chunks, self.index.reports)
         allowed = self.index.chunks, self.index.reports, query, self._year_rows
-        rows = scope(*allowed) if not query.unknown else np.zeros(0, int)
+        rows = np.intersect1d(scope(*allowed), everywhere) if not query.unknown else np.zeros(0, int)
         tokens = tokenize(query.norm, self.index.tokenizer)
         hits = self._search(rows, tokens, qvec)
         clock.lap("retrieve")
         # Without a scope (an organisation or year the corpus lacks) the closest sections come from anywhere.
-        hits_shown = hits or self._search(np.arange(len(self.index.chunks)), tokens, qvec)
+        hits_shown = hits or self._search(everywhere, tokens, qvec)
         passages = [self._passage(h, hits_shown[0].score) for h in hits_shown[: self.settings.passages_shown]]
         answer = self._compose(query, mvec, hits, passages)
+        if within and not answer.found:
+            picked = "、".join([*sorted(within.orgs), *(f"{y}年" for y in sorted(within.years))])
+            answer = replace(answer, answer=f"（只查找了所选的{picked}）{answer.answer}")
         clock.lap("answer")
         return replace(answer, timings_ms=clock.total())
 
@@ -454,6 +462,8 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return _engine(settings, built)
 
 
-def ask(question: str, history: Sequence[str] = (), settings: Settings | None = None) -> Answer:
+def ask(
+    question: str, history: Sequence[str] = (), settings: Settings | None = None, within: Within | None = None
+) -> Answer:
     """The one entry point the CLI, the app and the tests use."""
-    return get_engine(settings).ask(question, history)
+    return get_engine(settings).ask(question, history, within)

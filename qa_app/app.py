@@ -1,95 +1,293 @@
-"""Streamlit browser for the built index: figures and reports, before question answering lands.
+"""The chat app: ask in Chinese, see the exact figure, open its source in one click.
 
-Run with `make run` (builds the index of corpus/ first). Document text is only ever shown through
-st.dataframe / st.text, which escape it: nothing from a report is rendered as HTML or markdown.
+Views (sidebar): 问答 (the chat), 数字 (the figures table, CSV and Excel), 报告 (the corpus, read section by
+section), 添加报告 (upload). The sidebar's 单位 / 年度 filters restrict every search and every table. The
+engine (index and embedder) loads once per process and per build (st.cache_resource, keyed by the
+manifest's time stamp): a question never reloads it, and a finished rebuild is picked up by the next run.
+
+Nothing from a report or a question is rendered as HTML or markdown: labels go through `view.plain`,
+source text through `view.source_html` / `view.text_html` (escaped), tables through st.dataframe.
+Run with `make run`, or `streamlit run qa_app/app.py` after `qa-app build`.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from qa_app.config import load_settings
-from qa_app.index import IndexUnavailable, load_tables
+from qa_app.answer import Answer, Engine
+from qa_app.build import BuildReport, build_index, save_upload
+from qa_app.config import Settings, load_settings
+from qa_app.embed import EmbedderUnavailable, get_embedder
+from qa_app.index import IndexUnavailable, load_index
+from qa_app.ingest import IngestError
+from qa_app.pipeline import process_file
+from qa_app.retrieve import Within
+from qa_app.view import (
+    chart_frame,
+    citation_label,
+    documents_frame,
+    figure_headline,
+    figures_frame,
+    filter_figures,
+    plain,
+    source_html,
+    text_html,
+    to_csv,
+    to_excel,
+)
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+VIEWS = ("问答", "数字", "报告", "添加报告")
+PLACEHOLDER = "输入问题，例如：湘潭县信访救助支出多少"
+EXAMPLES = ("湘潭县信访救助支出多少", "那2023年呢？", "各信访局2024年基本支出", "存在的问题有哪些")
+STAGES = {
+    "reading reports": "读取报告",
+    "embedding sections": "向量化段落",
+    "embedding metric labels": "向量化指标",
+    "indexing": "建立索引",
+}
+UPLOAD_TYPES = ["docx", "pdf", "txt", "md"]
 
 
-def plain(text: str) -> str:
-    """Text from a report as a label Streamlit will not read as markdown or HTML."""
-    return _MARKDOWN.sub(r"\\\1", text)
+@st.cache_resource(max_entries=2, show_spinner="正在加载索引和模型…")
+def engine_for(index_dir: str, embedder: str, built: int) -> Engine:
+    """One engine per index build; `built` (the manifest's mtime) makes a rebuilt index a new entry."""
+    settings = load_settings().with_overrides(index_dir=Path(index_dir), embedder=embedder)
+    return Engine(load_index(settings.index_dir, embedder), get_embedder(embedder), settings)
 
 
-@st.cache_resource(show_spinner="Loading the index…")
-def tables(index_dir: str, built_at: str) -> dict[str, pd.DataFrame]:
-    """Loaded once per process and per build (the build time is part of the cache key)."""
-    return load_tables(Path(index_dir))
+def built_stamp(index_dir: Path) -> int:
+    try:
+        return (index_dir / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def build_with_progress(settings: Settings) -> BuildReport:
+    """A build with a progress bar; the previous index keeps answering until the new one is swapped in."""
+    bar = st.progress(0.0, text="准备建立索引…")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar.progress(min(done / total, 1.0) if total else 1.0, text=f"{STAGES.get(stage, stage)} {done}/{total}")
+
+    report = build_index(settings, progress, waiting=lambda: bar.progress(0.0, text="等待另一个建索引任务完成…"))
+    bar.empty()
+    return report
+
+
+def ask_safely(engine: Engine, question: str, history: list[str], within: Within) -> Answer:
+    """Any question gets an answer on screen, never a traceback."""
+    try:
+        return engine.ask(question, history, within)
+    except Exception as exc:  # shown as an answer that says it failed, like the CLI does
+        return Answer(question, False, f"无法回答这个问题（内部错误：{type(exc).__name__}）。")
+
+
+# --- the chat ------------------------------------------------------------------------------------------------
+
+
+def show_answer(engine: Engine, answer: Answer, key: str) -> None:
+    if answer.found and answer.figures:
+        label, value = figure_headline(answer)
+        st.metric(plain(label), value)
+        st.markdown(plain(answer.answer))
+        if len({(f.org, f.year) for f in answer.figures}) > 1:
+            st.dataframe(figures_frame(answer), hide_index=True)
+            chart = chart_frame(answer)
+            st.bar_chart(chart, x=chart.columns[0], y=chart.columns[1], horizontal=True)
+    elif answer.found:
+        st.markdown(plain(answer.answer))
+    else:
+        st.warning(plain(answer.answer), icon="🔍")
+    for n, cite in enumerate(answer.citations, 1):
+        with st.popover(citation_label(n, cite), key=f"{key}-cite-{n}"):
+            st.caption(plain(f"{cite.doc} · 字符 {cite.start}–{cite.end}"))
+            st.html(source_html(engine.index.texts.get(cite.doc, ""), cite.start, cite.end))
+    if answer.passages:
+        title = "相关段落" if answer.found else "最接近的段落"
+        with st.expander(f"{title}（{len(answer.passages)}）", expanded=not answer.found):
+            for p in answer.passages:
+                st.caption(plain(f"{p.title} › {p.section or '（开头）'} · 相关度 {p.score:.2f}"))
+                st.html(text_html(p.text))
+
+
+def chat_view(engine: Engine, within: Within) -> None:
+    turns: list[tuple[str, Answer]] = st.session_state.setdefault("turns", [])
+    if not turns:
+        st.caption(plain("可以这样问：" + "；".join(EXAMPLES)))
+    for i, (question, answer) in enumerate(turns):
+        with st.chat_message("user"):
+            st.text(question)
+        with st.chat_message("assistant"):
+            show_answer(engine, answer, f"turn{i}")
+    question = st.chat_input(PLACEHOLDER, max_chars=engine.settings.max_question_chars * 4)
+    if question is None:
+        return
+    history = [q for q, _ in turns]
+    with st.chat_message("user"):
+        st.text(question)
+    with st.chat_message("assistant"):
+        answer = ask_safely(engine, question, history, within)
+        show_answer(engine, answer, f"turn{len(turns)}")
+    turns.append((question, answer))
+
+
+# --- figures, documents, upload ------------------------------------------------------------------------------
+
+
+def figures_view(engine: Engine, within: Within) -> None:
+    metric = st.text_input("指标包含", key="metric", placeholder="例如：基本支出")
+    table = filter_figures(engine.index.figures, sorted(within.orgs), sorted(within.years), metric)
+    st.caption(f"{len(table)} 个数字" + ("（按侧栏所选单位、年度）" if within else ""))
+    st.dataframe(table, hide_index=True)
+    left, right = st.columns(2)
+    left.download_button("下载 CSV", lambda: to_csv(table), "figures.csv", "text/csv", on_click="ignore", key="csv")
+    right.download_button(
+        "下载 Excel",
+        lambda: to_excel(table),
+        "figures.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        key="xlsx",
+    )
+
+
+def documents_view(engine: Engine, within: Within) -> None:
+    index = engine.index
+    listing = documents_frame(index.reports, index.chunks, index.figures)
+    if within.orgs:
+        listing = listing[listing["org"].isin(within.orgs)]
+    if within.years:
+        listing = listing[listing["year"].isin(within.years)]
+    st.dataframe(listing.drop(columns="report_id"), hide_index=True)
+    titles = dict(zip(listing["report_id"], listing["title"], strict=True))
+    if not titles:
+        return
+    chosen = st.selectbox("阅读报告", list(titles), format_func=lambda rid: titles[rid], key="report")
+    chunks = index.chunks[index.chunks["report_id"] == chosen]
+    text = index.texts.get(str(chunks["doc"].iloc[0]), "") if len(chunks) else ""
+    # A section may span several chunks (which overlap): show the section's own text once, in order.
+    spans = chunks.groupby("section", sort=False).agg(start=("start", "min"), end=("end", "max"))
+    for section, row in spans.sort_values("start").iterrows():
+        with st.expander(plain(section) or "（开头）"):
+            st.html(text_html(text[int(row["start"]) : int(row["end"])]))
+
+
+def upload_view(settings: Settings) -> None:
+    limit_mb = int(st.get_option("server.maxUploadSize"))
+    st.caption(f"支持 .docx、.pdf、.txt，每个文件不超过 {limit_mb} MB。文件保存到语料目录，建立索引后即可提问。")
+    files = st.file_uploader("添加报告", type=UPLOAD_TYPES, accept_multiple_files=True, key="upload")
+    done: dict[str, str] = st.session_state.setdefault("uploaded", {})
+    log: list[tuple[str, str]] = st.session_state.setdefault("upload_log", [])
+    new = [f for f in files or [] if f.file_id not in done]
+    saved = []
+    for f in new:
+        done[f.file_id] = f.name
+        try:
+            data = f.getvalue()
+            check_readable(f.name, data, settings)
+            path = save_upload(settings.corpus_dir, f.name, data, limit_mb * 1024 * 1024)
+            saved.append(path.name)
+        except (ValueError, IngestError) as exc:
+            log.append(("error", f"{f.name}：未加入，{exc}"))
+    if saved:
+        try:
+            report = build_with_progress(settings)
+        except Exception as exc:  # the previous index is untouched and keeps answering
+            log.append(("error", f"建立索引失败（{type(exc).__name__}: {exc}），原索引仍可使用。"))
+        else:
+            log.extend(upload_outcome(report, saved))
+        st.rerun()  # the sidebar and the chat pick up the new index
+    for kind, message in reversed(log):
+        (st.success if kind == "ok" else st.error)(plain(message))
+
+
+def check_readable(name: str, data: bytes, settings: Settings) -> None:
+    """Read an upload before it joins the corpus, so an unreadable file is refused with its reason."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name.replace("\\", "/")).name
+        path.write_bytes(data)
+        process_file(path, settings, path.name)
+
+
+def upload_outcome(report: BuildReport, saved: list[str]) -> list[tuple[str, str]]:
+    read = {r.doc.name: r for r in report.read}
+    failed = {f.doc: f.reason for f in report.failures}
+    out = []
+    for name in saved:
+        if name in read:
+            r = read[name]
+            who = "；".join(f"{rep.org or '单位不详'} {rep.year or '年度不详'} {rep.type}" for rep in r.reports)
+            out.append(("ok", f"{name}：已加入（{who}；{len(r.chunks)} 段，{len(r.figures)} 个数字）"))
+        elif name in failed:
+            out.append(("error", f"{name}：未能读取，{failed[name]}"))
+        else:
+            out.append(("ok", f"{name}：与已有文件相同，索引未变"))
+    return out
+
+
+# --- the page ------------------------------------------------------------------------------------------------
+
+
+def sidebar(engine: Engine) -> tuple[str, Within]:
+    index = engine.index
+    with st.sidebar:
+        view = st.radio("视图", VIEWS, key="view", horizontal=True)
+        if view == "问答" and st.session_state.get("turns"):
+            st.button("清空对话", key="clear", on_click=lambda: st.session_state.pop("turns", None))
+        st.subheader("范围")
+        orgs = sorted(o for o in index.reports["org"].dropna().unique() if o)
+        years = sorted({int(y) for y in index.reports["year"].dropna()}, reverse=True)
+        chosen_orgs = st.multiselect("单位", orgs, key="orgs", placeholder="全部单位")
+        chosen_years = st.multiselect("年度", years, key="years", placeholder="全部年度")
+        st.subheader("索引")
+        manifest = index.manifest
+        st.caption(
+            plain(
+                f"{len(index.documents)} 个文件 · {len(index.reports)} 份报告 · {len(index.chunks)} 段 · "
+                f"{len(index.figures)} 个数字"
+            )
+        )
+        st.caption(plain(f"模型 {manifest['embedder']['id']} · 建于 {manifest.get('built_at', '?')}"))
+        for failure in manifest.get("failures", []):
+            st.warning(plain(f"未读取 {failure['doc']}：{failure['reason']}"))
+    return view, Within(frozenset(chosen_orgs), frozenset(int(y) for y in chosen_years))
+
+
+def no_index(settings: Settings, reason: str) -> None:
+    st.error(f"{plain(reason)}  \n在终端运行 `qa-app build`（或 `make run`），或在此建立索引。")
+    if st.button("建立索引", key="build"):
+        try:
+            build_with_progress(settings)
+        except (OSError, EmbedderUnavailable) as exc:
+            st.error(plain(str(exc)))
+            return
+        st.rerun()
 
 
 def main() -> None:
-    st.set_page_config(page_title="绩效报告问答", layout="wide")
+    st.set_page_config(page_title="绩效报告问答", page_icon="📊", layout="wide")
     settings = load_settings()
-    manifest_path = settings.index_dir / "manifest.json"
-    if not manifest_path.exists():
-        st.error(f"No index in {settings.index_dir}. Run `qa-app build` (or `make run`) first.")
-        return
-    manifest = json.loads(manifest_path.read_text("utf-8"))
+    st.title("绩效自评报告问答")
+    stamp = built_stamp(settings.index_dir)
     try:
-        data = tables(str(settings.index_dir), manifest.get("built_at", ""))
-    except IndexUnavailable as exc:
-        st.error(str(exc))
+        if not stamp:
+            raise IndexUnavailable(f"no index in {settings.index_dir}")
+        engine = engine_for(str(settings.index_dir.resolve()), settings.embedder, stamp)
+    except (IndexUnavailable, EmbedderUnavailable) as exc:
+        no_index(settings, str(exc))
         return
-    reports, figures, chunks = data["reports"], data["figures"], data["chunks"]
-
-    with st.sidebar:
-        st.header("Index")
-        st.text(
-            f"{len(data['documents'])} files · {len(reports)} reports\n{len(chunks)} sections · "
-            f"{len(figures)} figures\nbuilt {manifest.get('built_at', '?')}"
-        )
-        for failure in manifest.get("failures", []):
-            st.warning(plain(f"{failure['doc']}: {failure['reason']}"))
-
-    st.title("绩效自评报告")
-    tab_figures, tab_reports = st.tabs(["Figures", "Reports"])
-    with tab_figures:
-        orgs = sorted(o for o in figures["org"].dropna().unique() if o)
-        years = sorted(int(y) for y in figures["year"].dropna().unique())
-        col1, col2, col3 = st.columns(3)
-        org = col1.multiselect("Organisation", orgs, key="org")
-        year = col2.multiselect("Year", years, key="year")
-        metric = col3.text_input("Metric contains", key="metric")
-        shown = figures
-        if org:
-            shown = shown[shown["org"].isin(org)]
-        if year:
-            shown = shown[shown["year"].isin(year)]
-        if metric.strip():
-            shown = shown[shown["metric"].str.contains(metric.strip(), regex=False)]
-        columns = ["org", "year", "period", "metric", "value", "unit", "text", "section", "doc"]
-        st.caption(f"{len(shown)} figures")
-        st.dataframe(shown[columns], hide_index=True)
-        st.download_button(
-            "Download CSV", shown[columns].to_csv(index=False).encode("utf-8-sig"), "figures.csv", "text/csv"
-        )
-    with tab_reports:
-        counts = chunks.groupby("report_id").size().rename("sections")
-        fig_counts = figures.groupby("report_id").size().rename("figures")
-        listing = reports.join(counts, on="report_id").join(fig_counts, on="report_id").fillna(0)
-        st.dataframe(
-            listing[["doc", "org", "region", "year", "type", "title", "sections", "figures"]],
-            hide_index=True,
-        )
-        titles = dict(zip(reports["report_id"], reports["title"], strict=True))
-        chosen = st.selectbox("Read a report", list(titles), format_func=lambda rid: titles[rid], key="report")
-        if chosen:
-            for row in chunks[chunks["report_id"] == chosen].itertuples():
-                with st.expander(plain(row.section) or "(opening)"):
-                    st.text(row.text)
+    view, within = sidebar(engine)
+    if view == "问答":
+        chat_view(engine, within)
+    elif view == "数字":
+        figures_view(engine, within)
+    elif view == "报告":
+        documents_view(engine, within)
+    else:
+        upload_view(settings)
 
 
 main()

@@ -2,6 +2,7 @@
 
 Examples:
     qa-app build                                   # the project's corpus/ into index/
+    qa-app build --if-stale                        # only when corpus/ changed since the last build
     QA_CORPUS=~/reports qa-app build               # any folder of .txt/.md/.docx/.pdf reports
     qa-app ask "湘潭县信访救助支出多少"              # the answer, for people
     qa-app ask --json "岳阳市信访局2024年基本支出"   # one JSON object
@@ -17,41 +18,48 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
 from tqdm import tqdm
 
 from qa_app.answer import Answer, Engine, get_engine
+from qa_app.build import build_index, index_state
 from qa_app.config import Settings, load_settings
-from qa_app.embed import EmbedderUnavailable, get_embedder
+from qa_app.embed import EmbedderUnavailable
 from qa_app.evaluate import evaluate, read_questions, report
-from qa_app.index import Failure, IndexUnavailable, write_index
-from qa_app.ingest import IngestError
-from qa_app.pipeline import FileResult, process_file
+from qa_app.index import IndexUnavailable
 
 
-def corpus_files(corpus: Path) -> list[Path]:
-    return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
+class Bars:
+    """tqdm bars for a build's stages (reading, embedding, indexing), on stderr, off when not a terminal."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.bars:
+            if not total:
+                return
+            self.bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr, disable=None)
+        bar = self.bars[stage]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
 
-def build(settings: Settings, out: TextIO = sys.stdout) -> tuple[list[FileResult], list[Failure]]:
-    """Read every file of the corpus; one unreadable file never stops the others."""
-    if not settings.corpus_dir.is_dir():
-        raise SystemExit(f"qa-app: corpus folder not found: {settings.corpus_dir}")
-    results: list[FileResult] = []
-    failures: list[Failure] = []
-    files = corpus_files(settings.corpus_dir)
-    for path in tqdm(files, desc="reading reports", unit="file", file=sys.stderr, disable=None):
-        name = path.relative_to(settings.corpus_dir).as_posix()
-        try:
-            results.append(process_file(path, settings, name))
-        except IngestError as exc:
-            failures.append(Failure(name, str(exc)))
-        except Exception as exc:  # a reader bug on one file must not lose the others
-            failures.append(Failure(name, f"could not be processed ({type(exc).__name__}: {exc})"))
-    for r in results:
+def build_command(settings: Settings, if_stale: bool, out: TextIO = sys.stdout) -> int:
+    if if_stale:
+        state = index_state(settings)
+        if state.current:
+            print(f"index {settings.index_dir} is up to date with {settings.corpus_dir}", file=out)
+            return 0
+        print(f"building the index: {state.reason}", file=out)
+    try:
+        result = build_index(settings, Bars(), waiting=lambda: print("waiting for another build to finish…", file=out))
+    except FileNotFoundError as exc:
+        raise SystemExit(f"qa-app: {exc}") from exc
+    for r in result.read:
         print(
             f"{r.doc.name}  [{r.doc.format}, {r.doc.encoding}]  sections {len({c.heading for c in r.chunks})}, "
             f"chunks {len(r.chunks)}, figures {len(r.figures)}",
@@ -63,9 +71,18 @@ def build(settings: Settings, out: TextIO = sys.stdout) -> tuple[list[FileResult
                 f"{rep.title}",
                 file=out,
             )
-    for f in failures:
+    for f in result.failures:
         print(f"{f.doc}  NOT READ: {f.reason}", file=out)
-    return results, failures
+    counts, stats = result.counts, result.stats
+    print(
+        f"indexed {len(result.read) + len(result.reused)} files ({len(result.reused)} unchanged), "
+        f"{counts['reports']} reports, {counts['chunks']} chunks, {counts['figures']} figures into "
+        f"{settings.index_dir}"
+        + (f"; {len(result.failures)} files not read" if result.failures else "")
+        + f"\nembedded {stats.embedded} texts, {stats.cached} unchanged taken from the last build",
+        file=out,
+    )
+    return 0
 
 
 def print_answer(answer: Answer, out: TextIO) -> None:
@@ -140,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     p_build = sub.add_parser("build", help="read the corpus into the index folder")
     p_build.add_argument("--corpus", type=Path, help="folder of reports (default corpus/, or $QA_CORPUS)")
     p_build.add_argument("--index", type=Path, help="index folder (default index/, or $QA_INDEX)")
+    p_build.add_argument(
+        "--if-stale", action="store_true", help="do nothing when the index already holds exactly the corpus's files"
+    )
     p_ask = sub.add_parser("ask", help="answer a question (or one per line of stdin with -)")
     p_ask.add_argument("question", help='the question, or "-" to read one question per line from stdin')
     p_ask.add_argument("--index", type=Path, help="index folder (default index/, or $QA_INDEX)")
@@ -156,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             return ask_command(settings, args.question, args.json)
         if args.command == "eval":
             return eval_command(settings, args.file, args.min)
+        return build_command(settings, args.if_stale)
     except (IndexUnavailable, EmbedderUnavailable) as exc:
         print(f"qa-app: {exc}", file=sys.stderr)
         if args.command == "ask" and args.question == "-" and args.json:
@@ -163,19 +184,6 @@ def main(argv: list[str] | None = None) -> int:
             for line in _stdin_lines():
                 _emit(Answer(line, False, f"无法回答：索引不可用（{exc}）。"), True, sys.stdout)
         return 2
-    results, failures = build(settings)
-    embedder = get_embedder(settings.embedder)
-    stats = write_index(
-        settings.index_dir, results, failures, {k: str(v) for k, v in asdict(settings).items()}, embedder
-    )
-    n_fig = sum(len(r.figures) for r in results)
-    print(
-        f"indexed {len(results)} files, {sum(len(r.reports) for r in results)} reports, "
-        f"{sum(len(r.chunks) for r in results)} chunks, {n_fig} figures into {settings.index_dir}"
-        + (f"; {len(failures)} files not read" if failures else "")
-        + f"\nembedded {stats.embedded} texts with {embedder.id}, {stats.cached} unchanged taken from the last build"
-    )
-    return 0
 
 
 def entry() -> int:

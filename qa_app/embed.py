@@ -12,14 +12,12 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from tqdm import tqdm
 
 
 class Embedder(Protocol):
@@ -134,20 +132,23 @@ def embed_cached(
     texts: Sequence[str],
     cache: dict[str, np.ndarray],
     batch_size: int = 16,
-    desc: str = "embedding",
+    keys: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts`, embedding only those whose key is not in `cache` (which gains them).
 
-    Returns the (n, dim) matrix and how many texts were embedded now.
+    `keys` are the texts' `text_key`s when the caller has them already; `progress(done, total)` is called
+    after each batch. Returns the (n, dim) matrix and how many texts were embedded now.
     """
-    keys = [text_key(t) for t in texts]
+    keys = [text_key(t) for t in texts] if keys is None else list(keys)
     todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
-    bar = tqdm(total=len(todo), desc=desc, unit="chunk", file=sys.stderr, disable=None if todo else True)
+    if progress:
+        progress(0, len(todo))
     for i in range(0, len(todo), batch_size):
         batch = todo[i : i + batch_size]
         vectors = embedder.encode_passages([t for _, t in batch])
         cache.update({k: v for (k, _), v in zip(batch, vectors, strict=True)})
-        bar.update(len(batch))
-    bar.close()
+        if progress:
+            progress(i + len(batch), len(todo))
     matrix = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
     return np.ascontiguousarray(matrix, dtype=np.float32), len(todo)

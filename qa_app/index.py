@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,12 +43,15 @@ from qa_app.tokens import make_tokenizer, tokenize
 
 SCHEMA_VERSION = 2
 TABLES = ("documents", "reports", "chunks", "figures", "metrics")
+# A build reports (stage, done, total) as it goes: the CLI draws tqdm bars, the app st.progress.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
 class Failure:
     doc: str
     reason: str
+    sha256: str = ""  # of the file's bytes: an unchanged unreadable file is not read again
 
 
 def frames(results: list[FileResult]) -> dict[str, pd.DataFrame]:
@@ -124,23 +128,56 @@ def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarr
         return {}  # no usable previous index: embed everything
 
 
+def file_entries(results: list[FileResult]) -> dict[str, dict]:
+    """The manifest's record of each file read: its hash (what a rebuild compares) and its counts."""
+    return {
+        r.doc.name: {
+            "sha256": r.doc.sha256,
+            "encoding": r.doc.encoding,
+            "reports": len(r.reports),
+            "chunks": len(r.chunks),
+            "figures": len(r.figures),
+        }
+        for r in results
+    }
+
+
 def write_index(
-    index_dir: Path, results: list[FileResult], failures: list[Failure], settings: dict, embedder: Embedder
+    index_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    files: dict[str, dict],
+    failures: list[Failure],
+    settings: dict,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    extra: dict | None = None,
 ) -> BuildStats:
-    """Build every file of the index into a fresh folder beside `index_dir`, then swap it into place."""
+    """Write the tables of `frames` (documents, reports, chunks, figures) with their vectors, BM25 arrays
+    and manifest into a fresh folder beside `index_dir`, then swap it into place.
+
+    `files` is the manifest entry of every file the tables hold (`file_entries`); `extra` adds keys to the
+    manifest (what the next build compares to decide what it can reuse).
+    """
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     cache = _previous_vectors(index_dir, embedder)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the index is as readable as the folder it replaces
     try:
-        tables = frames(results)
-        chunks, figures = tables["chunks"], tables["figures"]
-        chunks["key"] = [text_key(t) for t in chunks["index_text"]]
-        vectors, new_chunks = embed_cached(embedder, chunks["index_text"].tolist(), cache, desc="embedding chunks")
+        tables = {name: tables[name].reset_index(drop=True) for name in ("documents", "reports", "chunks", "figures")}
+        chunks, figures = tables["chunks"], tables["figures"].drop(columns="metric_row", errors="ignore")
+        tables["figures"] = figures
+        keys = [text_key(t) for t in chunks["index_text"]]
+        chunks["key"] = keys
+        vectors, new_chunks = embed_cached(
+            embedder, chunks["index_text"].tolist(), cache, keys=keys, progress=_stage(progress, "embedding sections")
+        )
         labels = sorted(set(figures["metric"].dropna()) - {""})
-        metric_vectors, new_metrics = embed_cached(embedder, labels, cache, desc="embedding metric labels")
-        tables["metrics"] = pd.DataFrame({"metric": labels, "key": [text_key(t) for t in labels]})
+        label_keys = [text_key(t) for t in labels]
+        metric_vectors, new_metrics = embed_cached(
+            embedder, labels, cache, keys=label_keys, progress=_stage(progress, "embedding metric labels")
+        )
+        tables["metrics"] = pd.DataFrame({"metric": labels, "key": label_keys})
         row_of = {label: i for i, label in enumerate(labels)}
         figures["metric_row"] = [row_of.get(m, -1) for m in figures["metric"]]
 
@@ -155,6 +192,8 @@ def write_index(
         tokenizer = make_tokenizer(words)
         bm25 = bm25s.BM25()
         bm25.index([tokenize(t, tokenizer) or [""] for t in chunks["index_text"]], show_progress=False)
+        if progress:
+            progress("indexing", 1, 1)
         bm25.save(str(tmp / "bm25"))
 
         stats = BuildStats(
@@ -166,16 +205,8 @@ def write_index(
             "settings": settings,
             "embedder": {"id": embedder.id, "dim": embedder.dim},
             "tokenizer": {"jieba": "cut_for_search", "bigrams": True, "userdict": "userdict.txt"},
-            "files": {
-                r.doc.name: {
-                    "sha256": r.doc.sha256,
-                    "encoding": r.doc.encoding,
-                    "reports": len(r.reports),
-                    "chunks": len(r.chunks),
-                    "figures": len(r.figures),
-                }
-                for r in results
-            },
+            "files": files,
+            **(extra or {}),
             "failures": [asdict(f) for f in failures],
             "counts": {name: len(frame) for name, frame in tables.items()},
             "build": asdict(stats),
@@ -222,6 +253,10 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    return None if progress is None else lambda done, total: progress(name, done, total)
 
 
 class IndexUnavailable(Exception):

@@ -56,6 +56,8 @@ def region_stem(region: str) -> str:
     """The name without its level, as people say it: "岳阳市" → "岳阳"; "" when too short ("沛县")."""
     m = _REGION_STEM.match(region)
     return m.group(1) if m else ""
+
+
 _ORG_FIELD = re.compile(r"(单位名称|部门名称|填报单位|预算单位|评价单位|实施单位)")
 _CN_NUM = "[一二三四五六七八九十]+"
 LIST_MARKER = re.compile(rf"^(?:\d{{1,3}}\s*[.、)]|\(\d{{1,3}}\)|{_CN_NUM}\s*[、.]|\({_CN_NUM}\))")

@@ -66,6 +66,26 @@ def scope(
     return np.flatnonzero(keep)
 
 
+@dataclass(frozen=True)
+class Within:
+    """Filters chosen outside the question (the app's sidebar): only reports of these organisations and
+    years are searched. Empty sets leave that side open."""
+
+    orgs: frozenset[str] = frozenset()
+    years: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.orgs or self.years)
+
+    def rows(self, chunks: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
+        allowed = reports
+        if self.orgs:
+            allowed = allowed[allowed["org"].isin(self.orgs)]
+        if self.years:
+            allowed = allowed[allowed["year"].isin(self.years)]
+        return np.flatnonzero(chunks["report_id"].isin(set(allowed["report_id"])).to_numpy())
+
+
 def bm25_ranking(bm25: bm25s.BM25, tokens: list[str], rows: np.ndarray, depth: int) -> list[int]:
     if not len(rows) or not tokens:
         return []

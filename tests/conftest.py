@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
 from qa_app.answer import Engine, get_engine
-from qa_app.cli import build
+from qa_app.build import build_index
 from qa_app.config import Settings
-from qa_app.embed import get_embedder
-from qa_app.index import write_index
 from qa_app.pipeline import FileResult, process_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +30,7 @@ def corpus_results(settings: Settings) -> dict[str, FileResult]:
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed corpus built once into a temporary index with the real default embedder."""
     out = tmp_path_factory.mktemp("seed-index")
-    settings = Settings(index_dir=out)
-    results, failures = build(settings, out=io.StringIO())
-    write_index(out, results, failures, {}, get_embedder(settings.embedder))
+    build_index(Settings(index_dir=out))
     return out
 
 

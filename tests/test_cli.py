@@ -39,7 +39,7 @@ def test_build_reports_each_file_and_keeps_going_past_bad_ones(tmp_path: Path) -
     assert "株洲市渌口区信访局 · 2022 · 自评表" in out
     assert "空文件.txt  NOT READ: empty file" in out
     assert "scan.pdf  NOT READ: not a readable PDF" in out
-    assert "indexed 2 files, 3 reports" in out
+    assert "indexed 2 files (0 unchanged), 3 reports" in out
 
     tables = load_tables(index)
     assert set(tables["documents"]["doc"]) == {"001_8614dcb30a713240.txt", "004_be4a0c6940302084.txt"}

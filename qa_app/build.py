@@ -1,0 +1,238 @@
+"""Corpus folder → index folder: read only the files that changed, reuse the rest, one build at a time.
+
+A file whose bytes, reading code and reading settings are those of the last build keeps its rows of the
+last index (sections, figures, vectors); only new or changed files are read and embedded. So `make run`
+after an edit, or an upload in the app, costs the new file, not the corpus. A file lock serialises builds
+(the app's upload and a `qa-app build` in a terminal): the second waits, then reuses what the first wrote.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from qa_app.config import Settings
+from qa_app.embed import embedder_id, get_embedder
+from qa_app.index import (
+    BuildStats,
+    Failure,
+    IndexUnavailable,
+    Progress,
+    file_entries,
+    frames,
+    load_tables,
+    read_manifest,
+    write_index,
+)
+from qa_app.ingest import IngestError
+from qa_app.pipeline import FileResult, process_file
+
+SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+# The modules that turn a file into rows: when one changes, every file is read again.
+_READERS = ("ingest", "textnorm", "pdftext", "layout", "reports", "chunk", "figures", "pipeline")
+_READ_SETTINGS = ("chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes")
+
+
+@dataclass(frozen=True)
+class IndexState:
+    current: bool
+    reason: str  # why a build is needed ("" when current)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    read: list[FileResult]  # files read by this build
+    reused: list[str]  # files whose rows came from the previous index unchanged
+    failures: list[Failure]
+    stats: BuildStats
+    counts: dict[str, int]  # rows per table of the new index
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def reader_version() -> str:
+    """A hash of the reading code: an index read by other code is read again, not trusted."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in _READERS:
+        digest.update((here / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def reading_key(settings: Settings) -> dict:
+    """What decides the rows of a file besides its bytes; stored in the manifest, compared by the next build."""
+    return {
+        "reader": reader_version(),
+        "read_settings": {k: getattr(settings, k) for k in _READ_SETTINGS},
+    }
+
+
+def index_state(settings: Settings) -> IndexState:
+    """Whether `settings.index_dir` holds an index of exactly the files in `settings.corpus_dir` now."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except IndexUnavailable as exc:
+        return IndexState(False, str(exc))
+    if manifest.get("embedder", {}).get("id") != embedder_id(settings.embedder):
+        return IndexState(False, "the index was built with another embedder")
+    if manifest.get("reading") != reading_key(settings):
+        return IndexState(False, "the reading code or settings changed since the index was built")
+    known = {name: entry["sha256"] for name, entry in manifest.get("files", {}).items()}
+    known |= {f["doc"]: f.get("sha256", "") for f in manifest.get("failures", [])}
+    present = {p.relative_to(settings.corpus_dir).as_posix(): p for p in corpus_files(settings.corpus_dir)}
+    if set(present) != set(known):
+        added, gone = sorted(set(present) - set(known)), sorted(set(known) - set(present))
+        return IndexState(False, f"files added {added[:3]} or removed {gone[:3]} since the index was built")
+    for name, path in present.items():
+        if file_sha256(path) != known[name]:
+            return IndexState(False, f"{name} changed since the index was built")
+    return IndexState(True, "")
+
+
+@contextmanager
+def build_lock(index_dir: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """One build at a time per index folder; a second one waits (after calling `waiting`) for the first."""
+    index_dir = index_dir.resolve()
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_dir.with_name(f".{index_dir.name}.lock"), "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                waiting()
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _previous(settings: Settings) -> tuple[dict[str, pd.DataFrame], dict[str, dict], dict[str, Failure]]:
+    """The last index's tables and file records, when they were read the way this build would read."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+        if manifest.get("reading") != reading_key(settings):
+            return {}, {}, {}
+        tables = load_tables(settings.index_dir)
+    except (IndexUnavailable, OSError, ValueError):
+        return {}, {}, {}
+    failed = {f["doc"]: Failure(**f) for f in manifest.get("failures", []) if f.get("sha256")}
+    return tables, manifest.get("files", {}), failed
+
+
+def build_index(
+    settings: Settings,
+    progress: Progress | None = None,
+    waiting: Callable[[], None] | None = None,
+) -> BuildReport:
+    """Index `settings.corpus_dir` into `settings.index_dir`; one unreadable file never stops the others."""
+    if not settings.corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {settings.corpus_dir}")
+    with build_lock(settings.index_dir, waiting):
+        embedder = get_embedder(settings.embedder)
+        old_tables, old_files, old_failures = _previous(settings)
+        paths = corpus_files(settings.corpus_dir)
+        read: list[FileResult] = []
+        reused: list[str] = []
+        failures: list[Failure] = []
+        for n, path in enumerate(paths, 1):
+            name = path.relative_to(settings.corpus_dir).as_posix()
+            sha = file_sha256(path)
+            if old_files.get(name, {}).get("sha256") == sha:
+                reused.append(name)
+            elif name in old_failures and old_failures[name].sha256 == sha:
+                failures.append(old_failures[name])
+            else:
+                failures.extend(_read(path, name, sha, settings, read))
+            if progress:
+                progress("reading reports", n, len(paths))
+        tables = frames(read)
+        if reused:
+            keep = set(reused)
+            tables = {
+                name: pd.concat([old_tables[name][old_tables[name]["doc"].isin(keep)], frame], ignore_index=True)
+                for name, frame in tables.items()
+            }
+            tables["reports"] = tables["reports"].astype({"year": "Int64"})
+        files = {name: old_files[name] for name in reused} | file_entries(read)
+        stats = write_index(
+            settings.index_dir,
+            tables,
+            dict(sorted(files.items())),
+            failures,
+            {k: str(v) for k, v in asdict(settings).items()},
+            embedder,
+            progress,
+            extra={"reading": reading_key(settings)},
+        )
+    return BuildReport(read, reused, failures, stats, {k: len(v) for k, v in tables.items()})
+
+
+def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileResult]) -> list[Failure]:
+    try:
+        out.append(process_file(path, settings, name))
+    except IngestError as exc:
+        return [Failure(name, str(exc), sha)]
+    except Exception as exc:  # a reader bug on one file must not lose the others
+        return [Failure(name, f"could not be processed ({type(exc).__name__}: {exc})", sha)]
+    return []
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def safe_name(client_name: str) -> str:
+    """A file name from a browser, reduced to its last part and to characters safe on any file system."""
+    name = unicodedata.normalize("NFC", client_name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = _UNSAFE.sub("_", name).strip(" .")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in SUFFIXES:
+        raise ValueError(f"{client_name!r}: only {', '.join(SUFFIXES)} files can be added")
+    stem = stem.strip(" .") or "report"
+    return f"{stem[:120]}.{suffix.lower()}"
+
+
+def save_upload(corpus_dir: Path, client_name: str, data: bytes, max_bytes: int) -> Path:
+    """Write an uploaded report into the corpus under a safe name, never over another file."""
+    if len(data) > max_bytes:
+        raise ValueError(f"{client_name!r} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    if not data:
+        raise ValueError(f"{client_name!r} is empty")
+    name = safe_name(client_name)
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    target = corpus_dir / name
+    stem, suffix = target.stem, target.suffix
+    n = 1
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            if target.read_bytes() == data:
+                return target  # the same report again: nothing new to add
+            n += 1
+            target = corpus_dir / f"{stem} ({n}){suffix}"
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return target

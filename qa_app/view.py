@@ -17,6 +17,8 @@ from qa_app.answer import Answer, Citation, shown
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
 _FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
+_CELL_BREAK = re.compile(r"[ \t]*\n\t+")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
 CONTEXT_CHARS = 240
 
 FIGURE_COLUMNS = ["org", "year", "period", "metric", "value", "unit", "text", "section", "doc"]
@@ -44,9 +46,16 @@ def source_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -
     )
 
 
+def readable(text: str) -> str:
+    """A passage for reading: a table row's cells (one tab-led line each in stored text) on one line,
+    separated by │, and no runs of blank lines."""
+    text = _BLANK_LINES.sub("\n", text.strip("\n"))  # rows and paragraphs: one line each
+    return _CELL_BREAK.sub(" │ ", text).replace("\t", " ").strip()  # the cells left are within a row
+
+
 def text_html(text: str) -> str:
-    """A passage of a report as an HTML block: escaped, line breaks kept."""
-    return f'<div class="qa-text" style="white-space:pre-wrap;line-height:1.7">{html.escape(text)}</div>'
+    """A passage of a report as an HTML block: escaped, line breaks kept, table rows on one line."""
+    return f'<div class="qa-text" style="white-space:pre-wrap;line-height:1.7">{html.escape(readable(text))}</div>'
 
 
 def citation_label(n: int, cite: Citation) -> str:
@@ -70,7 +79,7 @@ def figures_frame(answer: Answer) -> pd.DataFrame:
                 "年度": f.year,
                 "指标": f.metric,
                 "数值": f.value,
-                "单位名称": f.unit,
+                "计量单位": f.unit,
                 "原文": shown(f),
                 "出处": f"[{f.citation + 1}]",
             }
@@ -84,7 +93,8 @@ def chart_frame(answer: Answer) -> pd.DataFrame:
     figs = answer.figures
     by_org = len({f.org for f in figs}) > 1
     by_year = len({f.year for f in figs}) > 1
-    labels = [" ".join(p for p in ((f.org if by_org else ""), (f"{f.year}年" if by_year else "")) if p) for f in figs]
+    by_metric = len({f.metric for f in figs}) > 1  # a different label is shown, not hidden under one axis
+    labels = [" ".join(p for p in (f.org * by_org, f"{f.year}年" * by_year, f.metric * by_metric) if p) for f in figs]
     return pd.DataFrame({"项": labels, f"数值（{figs[0].unit}）": [f.value for f in figs]}).drop_duplicates("项")
 
 
@@ -92,7 +102,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
             out[col] = [f"'{v}" if isinstance(v, str) and _FORMULA.match(v) else v for v in out[col]]
     return out
 

@@ -1,50 +1,408 @@
-"""The Streamlit app on a real index of the seed corpus, driven by AppTest."""
+"""The Streamlit app driven end to end by AppTest, on real indexes built from real reports (no mocks).
+
+The seed index (conftest's `seed_index`) answers the chat, the filters, the figures table and its downloads.
+Uploads run on a copy of the seed corpus and index, so the build is incremental and the seed stays as it is.
+A tiny index of a report full of markup checks that nothing from a report or a question is ever rendered.
+"""
 
 from __future__ import annotations
 
+import html
 import io
+import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
 import pytest
+from docgen import Paragraph, write_docx
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
-from qa_app.cli import build
+from qa_app.answer import Engine
+from qa_app.build import build_index
 from qa_app.config import Settings
-from qa_app.embed import get_embedder
-from qa_app.index import write_index
+from qa_app.index import load_index
+from qa_app.retrieve import Within
+from qa_app.view import FIGURE_COLUMNS, figure_headline, filter_figures, plain, to_csv, to_excel
 
-APP = str(Path(__file__).resolve().parent.parent / "qa_app" / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "qa_app" / "app.py")
+CORPUS = ROOT / "corpus"
+QUESTION = "湘潭县信访救助支出多少"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# A report whose headings and text hold HTML, markdown, LaTeX and a script, with one figure.
+TRICKY = """2024年度平江县财政局部门整体支出绩效自评报告
+一、<b>部门</b>基本情况[link](http://x)
+平江县财政局负责**bold**全县财政收支管理、预算编制与执行、国库集中支付和政府采购监督，公式$x$见附表。
+二、支出情况<script>alert(1)</script>
+2024年度会议费支出为8.88万元，用于召开全县财政工作会议<script>alert(1)</script>，详见[link](http://x)，已全部支付完毕。
+三、存在的问题**bold**与$x$
+部分<b>项目</b>进度偏慢，预算执行率有待提高，绩效目标设置不够细化，需要在下一年度加以改进和完善。
+"""
+# Characters that markdown (or Streamlit's label markdown) would act on: in a label each must be escaped.
+_ACTIVE = re.compile(r"(?<!\\)[<>\[\]()*$`_]")
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
-def test_app_shows_figures_and_filters_them(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QA_INDEX", str(seed_index))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def start(monkeypatch: pytest.MonkeyPatch, index: Path, corpus: Path | None = None) -> AppTest:
+    monkeypatch.setenv("QA_INDEX", str(index))
+    if corpus is not None:
+        monkeypatch.setenv("QA_CORPUS", str(corpus))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str):
+    """Ask in the chat; returns the assistant's reply (the last chat message)."""
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    reply = at.chat_message[-1]
+    assert reply.name == "assistant"
+    return reply
+
+
+def view(at: AppTest, name: str) -> AppTest:
+    at.radio(key="view").set_value(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def unplain(text: str) -> str:
+    """Undo `view.plain`'s backslash escapes: the text as the reader sees it."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def citations(block) -> list[tuple[str, int, int, str]]:
+    """(doc, start, end, marked text) of every citation popover in `block`."""
+    out = []
+    for pop in block.get("popover"):
+        where = re.fullmatch(r"(.+) · 字符 (\d+)–(\d+)", unplain(pop.caption[0].value))
+        assert where, pop.caption[0].value
+        marks = [m for h in pop.get("html") for m in _MARK.findall(h.value)]
+        assert len(marks) == 1
+        out.append((where[1], int(where[2]), int(where[3]), html.unescape(marks[0])))
+    return out
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[MediaFileManager]]:
+    """The media file managers of the AppTest runs, to fetch what a download button would send.
+
+    AppTest makes a fresh manager per run and lets it go; recording it lets a test run the button's deferred
+    callable the way the browser's click does (`execute_deferred`) and read the stored bytes.
+    """
+    managers: list[MediaFileManager] = []
+
+    class Recording(MediaFileManager):
+        def __init__(self, storage: MemoryMediaFileStorage) -> None:
+            super().__init__(storage)
+            self.storage = storage
+            managers.append(self)
+
+    monkeypatch.setattr(app_test_module, "MediaFileManager", Recording)
+    yield managers
+
+
+def fetch(manager: MediaFileManager, button) -> bytes:
+    url = manager.execute_deferred(button.proto.deferred_file_id)
+    return manager.storage.get_file(url.rsplit("/", 1)[-1]).content
+
+
+# --- the chat ------------------------------------------------------------------------------------------------
+
+
+def test_question_shows_the_figure_and_its_verbatim_source(
+    seed_index: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = start(monkeypatch, seed_index)
+    reply = ask(at, QUESTION)
+    metric = reply.metric[0]
+    assert metric.value == "519.69万元"
+    assert "湘潭县信访局" in metric.label and "2024" in metric.label
+    assert "519.69万元" in unplain(reply.markdown[0].value)
+    cites = citations(reply)
+    assert cites, "the answer has no citation"
+    for doc, begin, end, marked in cites:
+        assert marked == engine.index.texts[doc][begin:end]
+        assert marked in (CORPUS / doc).read_text(encoding="utf-8")  # verbatim in the seed file itself
+    assert "519.69" in cites[0][3]
+    assert reply.get("popover")[0].proto.popover.label.startswith(r"\[1\]")
+    assert [t.value for t in at.chat_message[-2].text] == [QUESTION]
     assert not at.exception
-    at.multiselect(key="org").select("湘潭县信访局").run()
-    at.text_input(key="metric").input("信访救助支出").run()
-    shown = at.dataframe[0].value
-    assert list(shown["value"]) == [519.69]
-    assert list(shown["unit"]) == ["万元"] and list(shown["year"]) == [2024]
 
 
-def test_app_without_index_says_what_to_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QA_INDEX", str(tmp_path / "missing"))
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert "qa-app build" in at.error[0].value
+def test_follow_ups_keep_the_conversation(seed_index: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start(monkeypatch, seed_index)
+    ask(at, QUESTION)
+    reply = ask(at, "那2023年呢？")
+    assert reply.metric[0].value == "284.14万元"
+    assert "湘潭县信访局" in reply.metric[0].label and "2023" in reply.metric[0].label
+
+    expected = engine.ask("岳阳市呢？", [QUESTION, "那2023年呢？"])
+    assert "岳阳市信访局" in expected.answer
+    reply = ask(at, "岳阳市呢？")
+    if expected.found:
+        label, value = figure_headline(expected)
+        assert (reply.metric[0].label, reply.metric[0].value) == (label, value)
+        assert "岳阳市信访局" in label
+    else:
+        assert not reply.metric
+        assert [w.value for w in reply.warning] == [plain(expected.answer)]
+
+    assert len(at.chat_message) == 6  # three questions, three answers, all still on screen
+    users = [m for m in at.chat_message if m.name == "user"]
+    assert [m.text[0].value for m in users] == [QUESTION, "那2023年呢？", "岳阳市呢？"]
+    assert at.chat_message[1].metric[0].value == "519.69万元"  # the first answer is still there too
+
+    at.button(key="clear").click().run()
+    assert not at.chat_message
 
 
-def test_report_text_is_never_rendered_as_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unanswerable_question_says_so_and_shows_closest_passages(
+    seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = start(monkeypatch, seed_index)
+    reply = ask(at, "北京市财政局2024年三公经费是多少")
+    assert not reply.metric
+    assert len(reply.warning) == 1 and "没有" in reply.warning[0].value
+    assert not reply.get("popover")
+    (closest,) = reply.expander
+    assert closest.label.startswith("最接近的段落")
+    assert closest.proto.expanded
+    assert closest.get("html")
+
+
+# --- filters, the figures table and its downloads -------------------------------------------------------------
+
+
+def test_sidebar_filter_restricts_answers_and_figures(
+    seed_index: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch, downloads: list[MediaFileManager]
+) -> None:
+    org = "岳阳市信访局"
+    at = start(monkeypatch, seed_index)
+    at.multiselect(key="orgs").select(org).run()
+    reply = ask(at, "基本支出多少")
+    expected = engine.ask("基本支出多少", [], Within(frozenset([org]), frozenset()))
+    assert expected.found
+    assert org in reply.metric[0].label
+    assert reply.metric[0].value == figure_headline(expected)[1]
+
+    at.run()  # the sidebar's 清空对话 button shows from the run after the first answer
+    at.button(key="clear").click().run()
+    assert not at.chat_message
+    reply = ask(at, QUESTION)
+    assert not reply.metric
+    (warning,) = reply.warning
+    assert "所选" in warning.value and org in warning.value
+
+    view(at, "数字")
+    table = at.dataframe[0].value
+    assert set(table["org"]) == {org}
+    assert len(table) == len(filter_figures(engine.index.figures, [org], [], "")) > 0
+
+    at.text_input(key="metric").input("基本支出").run()
+    narrowed = at.dataframe[0].value
+    assert 0 < len(narrowed) < len(table)
+    assert set(narrowed["org"]) == {org}
+    assert all("基本支出" in m for m in narrowed["metric"])
+
+    expected_rows = filter_figures(engine.index.figures, [org], [], "基本支出")
+    csv = fetch(downloads[-1], at.get("download_button")[0])
+    assert csv.startswith(b"\xef\xbb\xbf")
+    assert csv[3:].decode("utf-8").splitlines()[0] == ",".join(FIGURE_COLUMNS)
+    from_csv = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
+    assert from_csv["metric"].tolist() == expected_rows["metric"].tolist()
+    assert from_csv["value"].tolist() == pytest.approx(expected_rows["value"].tolist())
+    xlsx = fetch(downloads[-1], at.get("download_button")[1])
+    from_xlsx = pd.read_excel(io.BytesIO(xlsx))
+    assert list(from_xlsx.columns) == FIGURE_COLUMNS
+    assert from_xlsx["text"].tolist() == expected_rows["text"].tolist()
+    assert set(from_xlsx["org"]) == {org}
+
+
+def test_filtered_follow_up_answers_within_the_filter(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start(monkeypatch, seed_index)
+    at.multiselect(key="orgs").select("岳阳市信访局").run()
+    reply = ask(at, QUESTION)
+    assert "所选" in reply.warning[0].value
+    reply = ask(at, "基本支出多少")
+    assert reply.metric and "岳阳市信访局" in reply.metric[0].label
+
+
+def test_downloads_round_trip(engine: Engine) -> None:
+    table = filter_figures(engine.index.figures, ["湘潭县信访局"], [], "")
+    texts = {col: str for col in ("org", "period", "metric", "text", "unit", "section", "doc")}
+    csv = to_csv(table)
+    assert csv.startswith(b"\xef\xbb\xbf")  # the BOM lets Excel read UTF-8
+    assert csv.decode("utf-8-sig").splitlines()[0] == ",".join(FIGURE_COLUMNS)
+    xlsx = to_excel(table)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    assert book.sheetnames == ["figures"]
+    assert [c.value for c in book["figures"][1]] == FIGURE_COLUMNS
+    for back in (
+        pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig", dtype=texts, keep_default_na=False),
+        pd.read_excel(io.BytesIO(xlsx), dtype=texts, keep_default_na=False),
+    ):
+        assert list(back.columns) == FIGURE_COLUMNS and len(back) == len(table) > 0
+        for col in texts:
+            assert back[col].tolist() == table[col].tolist(), col
+        assert back["value"].tolist() == pytest.approx(table["value"].tolist())
+        assert back["year"].tolist() == table["year"].tolist()
+
+
+def test_downloads_neutralise_formulas(engine: Engine) -> None:
+    table = filter_figures(engine.index.figures, ["湘潭县信访局"], [2024], "")
+    table.loc[0, "text"] = '=HYPERLINK("http://x","y")'
+    table.loc[1, "metric"] = "@SUM(A1)"
+    back = pd.read_csv(io.BytesIO(to_csv(table)), encoding="utf-8-sig")
+    assert back.loc[0, "text"] == '\'=HYPERLINK("http://x","y")'
+    assert back.loc[1, "metric"] == "'@SUM(A1)"
+    sheet = openpyxl.load_workbook(io.BytesIO(to_excel(table)))["figures"]
+    cell = sheet.cell(row=2, column=FIGURE_COLUMNS.index("text") + 1)
+    assert cell.value == '\'=HYPERLINK("http://x","y")' and cell.data_type == "s"
+
+
+def test_clear_button_shows_after_the_first_answer(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start(monkeypatch, seed_index)
+    ask(at, QUESTION)
+    assert at.button(key="clear")
+
+
+# --- adding a report ------------------------------------------------------------------------------------------
+
+
+def test_upload_adds_a_report_that_answers(seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(CORPUS, corpus)
+    shutil.copytree(seed_index, index)  # same files, same reading code: only the upload is read and embedded
+    before = {p.name for p in corpus.iterdir()}
+    report = [
+        Paragraph("2025年度衡山县财政局部门整体支出绩效自评报告"),
+        Paragraph("一、部门基本情况"),
+        Paragraph("衡山县财政局负责全县财政收支管理、预算编制与执行、国库集中支付和政府采购监督管理工作。"),
+        Paragraph("二、部门整体支出情况"),
+        Paragraph("2025年度全年支出合计456.78万元，其中会议费支出12.34万元，主要用于召开全县财政工作会议。"),
+        Paragraph("三、存在的问题"),
+        Paragraph("预算编制不够精细，部分项目执行进度偏慢，绩效目标设置有待进一步细化和量化。"),
+    ]
+    data = write_docx(report, tmp_path / "generated.docx").read_bytes()
+
+    at = start(monkeypatch, index, corpus)
+    view(at, "添加报告")
+    at.file_uploader(key="upload").set_value(("../../evil/新 报告.docx", data, DOCX)).run()
+    assert not at.exception, at.exception
+
+    added = {p.name for p in corpus.iterdir()} - before
+    assert added == {"新 报告.docx"}
+    assert (corpus / "新 报告.docx").read_bytes() == data
+    assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()
+    assert not list(tmp_path.rglob("evil"))
+    assert not at.error
+    (success,) = at.success
+    assert "新 报告.docx" in unplain(success.value) and "衡山县财政局" in success.value
+    assert "衡山县财政局" in at.multiselect(key="orgs").options
+
+    view(at, "问答")
+    reply = ask(at, "衡山县财政局2025年会议费支出多少")
+    assert reply.metric[0].value == "12.34万元"
+    assert "衡山县财政局" in reply.metric[0].label and "2025" in reply.metric[0].label
+    assert any(doc == "新 报告.docx" and "12.34" in marked for doc, _, _, marked in citations(reply))
+
+    # A file that is not a report is refused with its reason; nothing joins the corpus, the index still answers.
+    view(at, "添加报告")
+    files = sorted(p.name for p in corpus.iterdir())
+    manifest = (index / "manifest.json").read_bytes()
+    at.file_uploader(key="upload").set_value(("x.docx", b"not a docx", DOCX)).run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    message = unplain(error.value)
+    assert message.startswith("x.docx：未加入，") and len(message) > len("x.docx：未加入，") + 3
+    assert sorted(p.name for p in corpus.iterdir()) == files
+    assert (index / "manifest.json").read_bytes() == manifest
+    assert len(at.success) == 1  # the earlier success stays in the log
+
+    view(at, "问答")
+    assert ask(at, QUESTION).metric[0].value == "519.69万元"
+    assert ask(at, "衡山县财政局2025年会议费支出多少").metric[0].value == "12.34万元"
+
+
+# --- nothing from a report or a question is rendered ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tricky_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tricky")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "tricky.txt").write_text(TRICKY, encoding="utf-8")
+    build_index(Settings(corpus_dir=root / "corpus", index_dir=root / "index"))
+    return root / "index"
+
+
+def test_report_markup_is_shown_as_text(tricky_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sections = set(load_index(tricky_index, Settings().embedder).chunks["section"])
+    assert any("<script>" in s for s in sections) and any("[link]" in s for s in sections)
+    at = start(monkeypatch, tricky_index)
+    view(at, "报告")
+    labels = [e.label for e in at.expander]
+    assert sorted(labels) == sorted(plain(s) or "（开头）" for s in sections)
+    for label in labels:
+        assert not _ACTIVE.search(label), label
+    assert r"\<script\>alert\(1\)\</script\>" in " ".join(labels)
+    bodies = [h.value for h in at.get("html")]
+    assert len(bodies) == len(sections)
+    assert not any("<script" in b.lower() for b in bodies)
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in b for b in bodies)
+    assert any("&lt;b&gt;项目&lt;/b&gt;" in b for b in bodies)
+    assert any("**bold**" in b and "$x$" in b for b in bodies)  # shown as written, inside escaped HTML
+
+
+def test_questions_and_answers_are_shown_as_text(tricky_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start(monkeypatch, tricky_index)
+    reply = ask(at, "平江县财政局会议费支出多少")
+    assert reply.metric[0].value == "8.88万元"
+    for h in reply.get("html"):
+        assert "<script" not in h.value.lower()
+    labels = [p.proto.popover.label for p in reply.get("popover")]
+    assert labels and not any(_ACTIVE.search(label) for label in labels)
+
+    hostile = "<img src=x onerror=alert(1)>"
+    reply = ask(at, hostile)
+    question = at.chat_message[-2]
+    assert question.name == "user"
+    assert [t.value for t in question.text] == [hostile]  # st.text: the raw question, never markdown
+    assert not question.markdown
+    shown = [m.value for m in reply.markdown] + [w.value for w in reply.warning] + [c.value for c in reply.caption]
+    assert shown
+    assert not any(_ACTIVE.search(s) for s in shown), shown
+    assert not any("<script" in h.value.lower() for h in reply.get("html"))
+
+
+# --- no index -------------------------------------------------------------------------------------------------
+
+
+def test_without_index_says_what_to_run_and_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "x.txt").write_text(
-        "2024年度某县财政局部门整体支出绩效自评报告\n一、<i>斜体</i>[链接](#x)情况\n支出<b>100万元</b>。\n",
-        encoding="utf-8",
-    )
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
-    results, failures = build(settings, out=io.StringIO())
-    write_index(settings.index_dir, results, failures, {}, get_embedder(settings.embedder))
-    monkeypatch.setenv("QA_INDEX", str(settings.index_dir))
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    labels = [e.label for e in at.expander]
-    assert r"\<i\>斜体\</i\>\[链接\]\(\#x\)情况" in labels  # escaped: shown as text, never a link
-    assert any("<b>100万元</b>" in t.value for t in at.text)  # st.text shows raw text, no HTML
+    (corpus / "tricky.txt").write_text(TRICKY, encoding="utf-8")
+    at = start(monkeypatch, tmp_path / "missing", corpus)
+    (error,) = at.error
+    assert "qa-app build" in error.value
+    assert at.button(key="build")
+    assert not at.chat_input
+
+    at.button(key="build").click().run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert (tmp_path / "missing" / "manifest.json").is_file()
+    assert at.radio(key="view").value == "问答"
+    assert at.multiselect(key="orgs").options == ["平江县财政局"]

@@ -156,7 +156,7 @@ def figures_view(engine: Engine, within: Within) -> None:
 
 def documents_view(engine: Engine, within: Within) -> None:
     index = engine.index
-    listing = documents_frame(index.reports, index.chunks, index.figures)
+    listing = documents_frame(index.documents, index.reports, index.chunks, index.figures)
     if within.orgs:
         listing = listing[listing["org"].isin(within.orgs)]
     if within.years:

@@ -40,7 +40,7 @@ from qa_app.pipeline import FileResult, process_file
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 # The modules that turn a file into rows: when one changes, every file is read again.
 _READERS = ("ingest", "textnorm", "pdftext", "layout", "reports", "chunk", "figures", "pipeline")
-_READ_SETTINGS = ("chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes")
+_READ_SETTINGS = ("chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes", "max_text_chars")
 
 
 class BuildError(Exception):
@@ -57,6 +57,7 @@ class IndexState:
 class BuildReport:
     read: list[FileResult]  # files read by this build
     reused: list[str]  # files whose rows came from the previous index unchanged
+    copies: dict[str, str]  # file → the earlier file with the same bytes, indexed once under that name
     failures: list[Failure]
     stats: BuildStats
     counts: dict[str, int]  # rows per table of the new index
@@ -107,7 +108,9 @@ def index_state(settings: Settings) -> IndexState:
     present = {p.relative_to(settings.corpus_dir).as_posix(): p for p in corpus_files(settings.corpus_dir)}
     if set(present) != set(known):
         added, gone = sorted(set(present) - set(known)), sorted(set(known) - set(present))
-        return IndexState(False, f"files added {added[:3]} or removed {gone[:3]} since the index was built")
+        changes = [f"{len(names)} {what} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+                   for what, names in (("added", added), ("removed", gone)) if names]  # fmt: skip
+        return IndexState(False, f"files {' and '.join(changes)} since the index was built")
     for name, path in present.items():
         if file_sha256(path) != known[name]:
             return IndexState(False, f"{name} changed since the index was built")
@@ -160,15 +163,21 @@ def build_index(
         read: list[FileResult] = []
         reused: list[str] = []
         failures: list[Failure] = []
+        first_of: dict[str, str] = {}  # sha256 → the first file with those bytes
+        copies: dict[str, str] = {}  # a file with the bytes of an earlier one → that file
         for n, path in enumerate(paths, 1):
             name = path.relative_to(settings.corpus_dir).as_posix()
             sha = file_sha256(path)
-            if old_files.get(name, {}).get("sha256") == sha:
+            old = old_files.get(name, {})
+            if sha in first_of:
+                copies[name] = first_of[sha]  # the same report under two names: read once, both names kept
+            elif old.get("sha256") == sha and not old.get("copy_of"):
                 reused.append(name)
             elif name in old_failures and old_failures[name].sha256 == sha:
                 failures.append(old_failures[name])
             else:
                 failures.extend(_read(path, name, sha, settings, read))
+            first_of.setdefault(sha, name)
             if progress:
                 progress("reading reports", n, len(paths))
         tables = frames(read)
@@ -179,10 +188,26 @@ def build_index(
                 for name, frame in tables.items()
             }
             tables["reports"] = tables["reports"].astype({"year": "Int64"})
+        names_of: dict[str, list[str]] = {}
+        for name, original in copies.items():
+            names_of.setdefault(original, []).append(name)
+        tables["documents"]["copies"] = ["; ".join(names_of.get(doc, [])) for doc in tables["documents"]["doc"]]
         if tables["chunks"].empty:
             reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
             raise BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
         files = {name: old_files[name] for name in reused} | file_entries(read)
+        files |= {
+            name: {"sha256": files[original]["sha256"], "copy_of": original}
+            for name, original in copies.items()
+            if original in files
+        }
+        failed = {f.doc: f for f in failures}
+        failures += [
+            Failure(name, f"same bytes as {original}, which could not be read", failed[original].sha256)
+            for name, original in copies.items()
+            if original in failed
+        ]
+        copies = {name: original for name, original in copies.items() if original in files}
         stats = write_index(
             settings.index_dir,
             tables,
@@ -193,7 +218,7 @@ def build_index(
             progress,
             extra={"reading": reading_key(settings)},
         )
-    return BuildReport(read, reused, failures, stats, {k: len(v) for k, v in tables.items()})
+    return BuildReport(read, reused, copies, failures, stats, {k: len(v) for k, v in tables.items()})
 
 
 def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileResult]) -> list[Failure]:

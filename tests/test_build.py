@@ -272,13 +272,22 @@ def test_unreadable_files_are_reported_and_not_read_again_while_unchanged(pair: 
     assert calls == [] and again.read == [] and again.stats.embedded == 0
     assert again.failures == report.failures
 
-    # once it holds a report, the file is read and indexed; the other unreadable one still is not
-    (pair.corpus_dir / "空白.txt").write_bytes((CORPUS / SMALL[0]).read_bytes())  # a second copy
+    # the bytes of another report: indexed once, under the first name, with both names kept
+    (pair.corpus_dir / "空白.txt").write_bytes((CORPUS / SMALL[0]).read_bytes())
     assert "空白.txt changed" in index_state(pair).reason
+    copied = build_index(pair)
+    assert calls == [] and copied.copies == {"空白.txt": SMALL[0]} and copied.stats.embedded == 0
+    assert [f.doc for f in copied.failures] == ["binary.txt"]
+    documents = load_tables(pair.index_dir)["documents"].set_index("doc")
+    assert "空白.txt" not in documents.index and documents.loc[SMALL[0], "copies"] == "空白.txt"
+    assert manifest(pair.index_dir)["files"]["空白.txt"]["copy_of"] == SMALL[0]
+    assert index_state(pair).current
+
+    # once it holds a report of its own, the file is read and indexed; the other unreadable one still is not
+    (pair.corpus_dir / "空白.txt").write_bytes((CORPUS / SMALL[0]).read_bytes() + "\n（完）\n".encode())
     fixed = build_index(pair)
-    assert calls == ["空白.txt"] and [r.doc.name for r in fixed.read] == ["空白.txt"]
+    assert calls == ["空白.txt"] and [r.doc.name for r in fixed.read] == ["空白.txt"] and fixed.copies == {}
     assert [f.doc for f in fixed.failures] == ["binary.txt"]
-    assert fixed.stats.embedded == 0  # its texts are those of SMALL[0], whose vectors are known
     assert "空白.txt" in set(load_tables(pair.index_dir)["reports"]["doc"])
 
 

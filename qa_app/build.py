@@ -40,6 +40,7 @@ from qa_app.pipeline import FileResult, process_file
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 # The modules that turn a file into rows: when one changes, every file is read again.
 _READERS = ("ingest", "textnorm", "pdftext", "layout", "reports", "chunk", "figures", "pipeline")
+OUTSIDE = "a link to a file outside the corpus folder: copy the file in instead"
 _READ_SETTINGS = ("chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes", "max_text_chars")
 
 
@@ -169,15 +170,18 @@ def build_index(
             name = path.relative_to(settings.corpus_dir).as_posix()
             sha = file_sha256(path)
             old = old_files.get(name, {})
-            if sha in first_of:
+            if not _inside(path, settings.corpus_dir):
+                failures.append(Failure(name, OUTSIDE, sha))
+            elif sha in first_of:
                 copies[name] = first_of[sha]  # the same report under two names: read once, both names kept
-            elif old.get("sha256") == sha and not old.get("copy_of"):
-                reused.append(name)
-            elif name in old_failures and old_failures[name].sha256 == sha:
-                failures.append(old_failures[name])
             else:
-                failures.extend(_read(path, name, sha, settings, read))
-            first_of.setdefault(sha, name)
+                first_of[sha] = name
+                if old.get("sha256") == sha and not old.get("copy_of"):
+                    reused.append(name)
+                elif name in old_failures and old_failures[name].sha256 == sha:
+                    failures.append(old_failures[name])
+                else:
+                    failures.extend(_read(path, name, sha, settings, read))
             if progress:
                 progress("reading reports", n, len(paths))
         tables = frames(read)
@@ -219,6 +223,11 @@ def build_index(
             extra={"reading": reading_key(settings)},
         )
     return BuildReport(read, reused, copies, failures, stats, {k: len(v) for k, v in tables.items()})
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, is a file of `folder`: a link must not bring outside files in."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileResult]) -> list[Failure]:

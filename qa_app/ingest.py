@@ -202,7 +202,7 @@ def docx_text(data: bytes) -> str:
             else:
                 blocks.append(item.text)
     except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, XMLSyntaxError) as exc:
-        raise IngestError(f"not a readable .docx ({type(exc).__name__})") from exc
+        raise IngestError("not a readable .docx (damaged or incomplete file)") from exc
     except ValueError as exc:
         raise IngestError(f"not a readable .docx ({exc})") from exc
     return render_blocks(blocks)

@@ -71,7 +71,7 @@ def pdf_text(data: bytes) -> str:
             exc, PDFEncryptionError | PDFPasswordIncorrect
         ):
             raise IngestError("encrypted PDF (password protected)") from exc
-        raise IngestError(f"not a readable PDF ({type(cause).__name__})") from exc
+        raise IngestError("not a readable PDF (damaged or incomplete file)") from exc
     blocks = _pdf_page_blocks(pages)
     if not any(b.strip() if isinstance(b, str) else any(c.strip() for c in b) for b in blocks):
         raise IngestError("no text layer (scanned PDF?)")

@@ -25,9 +25,10 @@ import pandas as pd
 
 from qa_app.config import Settings, load_settings
 from qa_app.embed import Embedder, get_embedder
-from qa_app.index import Index, load_index
+from qa_app.index import Index, built_stamp, load_index
 from qa_app.query import Catalog, Query, parse_query
 from qa_app.retrieve import Hit, Within, scope, search, year_rows
+from qa_app.textnorm import valid_utf8
 from qa_app.tokens import CJK_RUN, tokenize
 
 UNIGRAM_WEIGHT = 0.25
@@ -247,7 +248,7 @@ class Engine:
         """Answer `question`, read in the light of the earlier questions of the conversation; `within`
         restricts every search (figures and passages) to some organisations and years."""
         clock = _Clock()
-        question = "" if question is None else str(question)
+        question = valid_utf8("" if question is None else str(question))
         # Undecodable bytes (lone surrogates) become "?"; an overlong paste is read up to a sane length.
         text = _clean(question, self.settings.max_question_chars)
         query = parse_query(text, self.catalog, self.index.tokenizer)
@@ -415,7 +416,7 @@ def _who(f: FigureOut) -> str:
 
 
 def _clean(text: str, limit: int) -> str:
-    return text.encode("utf-8", "replace").decode("utf-8")[:limit]
+    return valid_utf8(text)[:limit]
 
 
 def _inherit(query: Query, previous: Query) -> Query:
@@ -467,11 +468,7 @@ def get_engine(settings: Settings | None = None) -> Engine:
     """The engine for these settings, loaded once, and again after the index is rebuilt."""
     settings = settings or load_settings()
     settings = settings.with_overrides(index_dir=settings.index_dir.resolve())
-    try:
-        built = (settings.index_dir / "manifest.json").stat().st_mtime_ns
-    except OSError:
-        built = 0  # load_index says what is missing
-    return _engine(settings, built)
+    return _engine(settings, built_stamp(settings.index_dir))  # 0 without an index: load_index says what is missing
 
 
 def ask(

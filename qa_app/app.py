@@ -21,7 +21,7 @@ from qa_app.answer import Answer, Engine
 from qa_app.build import BuildError, BuildReport, build_index, safe_name, save_upload
 from qa_app.config import Settings, load_settings
 from qa_app.embed import EmbedderUnavailable, get_embedder
-from qa_app.index import IndexUnavailable, load_index
+from qa_app.index import IndexUnavailable, built_stamp, load_index
 from qa_app.ingest import IngestError
 from qa_app.pipeline import process_file
 from qa_app.retrieve import Within
@@ -56,13 +56,6 @@ def engine_for(index_dir: str, embedder: str, built: int) -> Engine:
     """One engine per index build; `built` (the manifest's mtime) makes a rebuilt index a new entry."""
     settings = load_settings().with_overrides(index_dir=Path(index_dir), embedder=embedder)
     return Engine(load_index(settings.index_dir, embedder), get_embedder(embedder), settings)
-
-
-def built_stamp(index_dir: Path) -> int:
-    try:
-        return (index_dir / "manifest.json").stat().st_mtime_ns
-    except OSError:
-        return 0
 
 
 def build_with_progress(settings: Settings) -> BuildReport:

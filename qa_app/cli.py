@@ -29,6 +29,7 @@ from qa_app.config import Settings, load_settings
 from qa_app.embed import EmbedderUnavailable
 from qa_app.evaluate import evaluate, read_questions, report
 from qa_app.index import IndexUnavailable
+from qa_app.textnorm import valid_utf8
 
 
 class Bars:
@@ -133,7 +134,7 @@ def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO | 
     out = out or sys.stdout  # looked up now, so a redirected stdout is honoured
     engine = get_engine(settings)
     from_stdin = question == "-"
-    for q in _stdin_lines() if from_stdin else [question]:
+    for q in _stdin_lines() if from_stdin else [valid_utf8(question)]:  # argv may hold undecodable bytes
         _emit(_safe_ask(engine, q), as_json, out, gap=from_stdin)
     return 0
 

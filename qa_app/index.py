@@ -116,6 +116,7 @@ def user_words(reports: pd.DataFrame, figures: pd.DataFrame) -> list[str]:
 
 def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
     """The vectors of the index being replaced, by text key, when it was built with the same embedder."""
+    index_dir = live(index_dir)
     try:
         if read_manifest(index_dir)["embedder"]["id"] != embedder.id:
             return {}
@@ -162,7 +163,10 @@ def write_index(
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     cache = _previous_vectors(index_dir, embedder)
-    tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
+    prefix = f".{index_dir.name}-build-"
+    for stale in index_dir.parent.glob(f"{prefix}*"):  # left by a killed build (builds hold a lock: none runs)
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=index_dir.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the index is as readable as the folder it replaces
     try:
         tables = {name: tables[name].reset_index(drop=True) for name in ("documents", "reports", "chunks", "figures")}
@@ -214,17 +218,17 @@ def write_index(
             "index_files": {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-        readme = index_dir / "README.md"
+        readme = live(index_dir) / "README.md"
         if readme.exists():
             shutil.copy2(readme, tmp / "README.md")
         for path in tmp.rglob("*"):
             if path.is_file():
                 with open(path, "rb") as fh:
                     os.fsync(fh.fileno())
-        old = index_dir.with_name(index_dir.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        if index_dir.exists():
+        old = _old(index_dir)
+        if index_dir.exists():  # else a killed build left the previous index in `old`: readers use it till now
+            if old.exists():
+                shutil.rmtree(old)
             os.replace(index_dir, old)
         try:
             os.replace(tmp, index_dir)
@@ -264,7 +268,28 @@ class IndexUnavailable(Exception):
     """The index folder is missing, damaged, or built differently; the message says what to run."""
 
 
+def _old(index_dir: Path) -> Path:
+    return index_dir.with_name(index_dir.name + ".old")
+
+
+def live(index_dir: Path) -> Path:
+    """The folder that holds the index now: `index_dir`, or its `.old` when a build was killed between the
+    two renames of its swap (index → index.old, new → index). Readers use it; the next build cleans up."""
+    if not (index_dir / "manifest.json").exists() and (_old(index_dir) / "manifest.json").exists():
+        return _old(index_dir)
+    return index_dir
+
+
+def built_stamp(index_dir: Path) -> int:
+    """When the live index was built (its manifest's mtime in ns; 0: no index): a cache key for loaders."""
+    try:
+        return (live(index_dir) / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def read_manifest(index_dir: Path) -> dict:
+    index_dir = live(index_dir)
     path = index_dir / "manifest.json"
     if not path.exists():
         raise IndexUnavailable(f"no index in {index_dir}: run `qa-app build` first")
@@ -278,6 +303,7 @@ def read_manifest(index_dir: Path) -> dict:
 
 
 def load_tables(index_dir: Path) -> dict[str, pd.DataFrame]:
+    index_dir = live(index_dir)
     read_manifest(index_dir)
     return _read_tables(index_dir)
 
@@ -312,7 +338,7 @@ def load_index(index_dir: Path, embedder_spec: str, verify: bool = True) -> Inde
     """
     for _ in range(3):
         try:
-            index = _load(index_dir, embedder_spec, verify)
+            index = _load(live(index_dir), embedder_spec, verify)
         except OSError as exc:  # a file vanished mid-swap: try again, then say what to run
             error: Exception = exc
             continue

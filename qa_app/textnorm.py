@@ -97,3 +97,13 @@ def normalize(stored: str) -> Normalized:
     if len(simplified) == len(text):
         text = simplified
     return Normalized(text, np.append(body, n))
+
+
+def valid_utf8(text: str) -> str:
+    """Text that can be written as UTF-8: undecodable bytes (surrogate escapes from argv or a file name) and
+    lone surrogates become U+FFFD, so printing or JSON-encoding it never raises."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")

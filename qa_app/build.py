@@ -29,6 +29,7 @@ from qa_app.index import (
     IndexUnavailable,
     Progress,
     file_entries,
+    file_sha256,
     frames,
     load_tables,
     read_manifest,
@@ -66,14 +67,6 @@ class BuildReport:
 
 def corpus_files(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -215,7 +215,9 @@ def write_index(
             "failures": [asdict(f) for f in failures],
             "counts": {name: len(frame) for name, frame in tables.items()},
             "build": asdict(stats),
-            "index_files": {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
+            "index_files": {
+                p.relative_to(tmp).as_posix(): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
+            },
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
         readme = live(index_dir) / "README.md"
@@ -244,7 +246,8 @@ def write_index(
         raise
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Of a file's bytes, read in blocks (corpus files may be large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -361,7 +364,7 @@ def _load(index_dir: Path, embedder_spec: str, verify: bool) -> Index:
     if verify:
         for name, digest in manifest["index_files"].items():
             path = index_dir / name
-            if not path.is_file() or _sha256(path) != digest:
+            if not path.is_file() or file_sha256(path) != digest:
                 raise IndexUnavailable(f"index file {path} is missing or damaged: run `qa-app build` again")
     tables = _read_tables(index_dir)  # the manifest was read and checked above
     words = (index_dir / "userdict.txt").read_text("utf-8").split()

@@ -244,6 +244,11 @@ def test_offsets_hold_on_any_mix_of_prose_tables_and_artefacts(tmp_path: Path, p
     except IngestError:
         assert not normalize(text).text.strip()  # only a file with no text at all is refused
         return
+    assert_offsets_hold(result, text)
+
+
+def assert_offsets_hold(result: FileResult, text: str) -> None:
+    """Stored text kept as decoded; reports tile it; every chunk and figure points at its own text."""
     stored = result.doc.text
     assert stored == text
     assert result.reports[0].start == 0 and result.reports[-1].end == len(stored)
@@ -360,3 +365,26 @@ def test_amounts_and_shares_in_chinese_numerals(tmp_path: Path) -> None:
         ("三千二百万元", 3200, "万元"),
         ("百分之九十八", 98, "%"),
     ]
+
+
+_ANY_TITLE = "2024年度某某县民政局部门整体支出绩效自评报告\n"
+
+# Any text at all: CJK, digits (ASCII and full-width), units, headings, tabs, CR/LF, spaces, emoji, control
+# characters. Whatever the reader makes of it, every section, chunk and figure points at its own text.
+_ALPHABET = st.one_of(
+    st.sampled_from(list("一二三四五六七八九十（）()、.。，；：%万元人次件个年度支出预算\n\t\r 　０１２３４")),
+    st.characters(codec="utf-8", exclude_categories=("Cs",)),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(alphabet=_ALPHABET, max_size=600))
+def test_offsets_round_trip_on_arbitrary_text(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "any.txt"
+    path.write_bytes((_ANY_TITLE + body).encode("utf-8"))
+    try:
+        result = process_file(path, Settings())
+    except IngestError as exc:  # only for a reason a person can act on
+        assert str(exc) in {"empty file", "no text in file"} or str(exc).startswith("binary file"), exc
+        return
+    assert_offsets_hold(result, _ANY_TITLE + body)

@@ -55,7 +55,13 @@ UPLOAD_TYPES = ["docx", "pdf", "txt", "md"]
 def engine_for(index_dir: str, embedder: str, built: int) -> Engine:
     """One engine per index build; `built` (the manifest's mtime) makes a rebuilt index a new entry."""
     settings = load_settings().with_overrides(index_dir=Path(index_dir), embedder=embedder)
-    return Engine(load_index(settings.index_dir, embedder), get_embedder(embedder), settings)
+    engine = Engine(load_index(settings.index_dir, embedder), get_embedder(embedder), settings)
+    # Pay here, behind the loading spinner, what the first question would otherwise wait for: jieba's
+    # dictionary, the first query embedding, and the chart library of multi-figure answers.
+    import altair  # noqa: F401
+
+    engine.ask(EXAMPLES[0])
+    return engine
 
 
 def build_with_progress(settings: Settings) -> BuildReport:

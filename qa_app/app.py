@@ -155,11 +155,7 @@ def figures_view(engine: Engine, within: Within) -> None:
 
 def documents_view(engine: Engine, within: Within) -> None:
     index = engine.index
-    listing = documents_frame(index.documents, index.reports, index.chunks, index.figures)
-    if within.orgs:
-        listing = listing[listing["org"].isin(within.orgs)]
-    if within.years:
-        listing = listing[listing["year"].isin(within.years)]
+    listing = within.keep(documents_frame(index.documents, index.reports, index.chunks, index.figures))
     st.dataframe(listing.drop(columns="report_id"), hide_index=True)
     titles = dict(zip(listing["report_id"], listing["title"], strict=True))
     if not titles:

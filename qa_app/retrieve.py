@@ -77,13 +77,17 @@ class Within:
     def __bool__(self) -> bool:
         return bool(self.orgs or self.years)
 
-    def rows(self, chunks: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
-        allowed = reports
+    def keep(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a table with `org` and `year` columns (reports, figures, a listing) the filters allow."""
         if self.orgs:
-            allowed = allowed[allowed["org"].isin(self.orgs)]
+            frame = frame[frame["org"].isin(self.orgs)]
         if self.years:
-            allowed = allowed[allowed["year"].isin(self.years)]
-        return np.flatnonzero(chunks["report_id"].isin(set(allowed["report_id"])).to_numpy())
+            frame = frame[frame["year"].isin(self.years)]
+        return frame
+
+    def rows(self, chunks: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
+        allowed = set(self.keep(reports)["report_id"])
+        return np.flatnonzero(chunks["report_id"].isin(allowed).to_numpy())
 
 
 def bm25_ranking(bm25: bm25s.BM25, tokens: list[str], rows: np.ndarray, depth: int) -> list[int]:

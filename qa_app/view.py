@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from qa_app.answer import Answer, Citation, shown
+from qa_app.retrieve import Within
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
 _FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
@@ -120,11 +121,7 @@ def to_excel(frame: pd.DataFrame) -> bytes:
 
 def filter_figures(figures: pd.DataFrame, orgs: list[str], years: list[int], metric: str) -> pd.DataFrame:
     """The figures of the chosen organisations, years and metric text (any, when none is chosen)."""
-    shown_rows = figures
-    if orgs:
-        shown_rows = shown_rows[shown_rows["org"].isin(orgs)]
-    if years:
-        shown_rows = shown_rows[shown_rows["year"].isin(years)]
+    shown_rows = Within(frozenset(orgs), frozenset(years)).keep(figures)
     if metric.strip():
         shown_rows = shown_rows[shown_rows["metric"].str.contains(metric.strip(), regex=False, na=False)]
     return shown_rows[FIGURE_COLUMNS].reset_index(drop=True)

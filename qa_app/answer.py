@@ -27,7 +27,7 @@ from qa_app.config import Settings, load_settings
 from qa_app.embed import Embedder, get_embedder
 from qa_app.index import Index, built_stamp, load_index
 from qa_app.query import Catalog, Query, parse_query
-from qa_app.retrieve import Hit, Within, scope, search, year_rows
+from qa_app.retrieve import Dense, Hit, Lexical, Lookup, Within, intersect, search
 from qa_app.textnorm import valid_utf8
 from qa_app.tokens import CJK_RUN, tokenize
 
@@ -241,7 +241,9 @@ class Engine:
         self._figures = figures.reset_index(drop=True)
         # Per question only the figures of a few sections are scored: find them without a scan.
         self._figures_of = dict(self._figures.groupby("chunk_id").indices)
-        self._year_rows = year_rows(index.chunks)
+        self._lookup = Lookup.of(index.chunks, index.reports)
+        self._lexical = Lexical.of(index.bm25)
+        self._dense = Dense.of(index.vectors, settings.exact_max_sections, settings.hnsw_ef_search)
         self._rarity = Rarity.of_labels(index.metrics["metric"])
 
     def ask(self, question: str, history: Sequence[str] = (), within: Within | None = None) -> Answer:
@@ -261,11 +263,11 @@ class Engine:
         # The question for sections, its metric (with budget names added) for metric labels: one call.
         qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
         clock.lap("embed")
-        everywhere = np.arange(len(self.index.chunks))
-        if within:
-            everywhere = within.rows(self.index.chunks, self.index.reports)
-        allowed = self.index.chunks, self.index.reports, query, self._year_rows
-        rows = np.intersect1d(scope(*allowed), everywhere) if not query.unknown else np.zeros(0, int)
+        everywhere = within.rows(self._lookup, self.index.reports) if within else self._lookup.everything()
+        if query.unknown:
+            rows = np.zeros(0, np.int64)
+        else:
+            rows = intersect(self._lookup.scope(query), everywhere, self._lookup.n)
         tokens = tokenize(query.norm, self.index.tokenizer)
         hits = self._search(rows, tokens, qvec)
         clock.lap("retrieve")
@@ -293,7 +295,7 @@ class Engine:
 
     def _search(self, rows: np.ndarray, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
         s = self.settings
-        return search(rows, tokens, qvec, self.index.bm25, self.index.vectors, (s.weight_bm25, s.weight_dense), s.rrf_k)
+        return search(rows, tokens, qvec, self._lexical, self._dense, (s.weight_bm25, s.weight_dense), s.rrf_k)
 
     def _passage(self, hit: Hit, top: float) -> Passage:
         c = self.index.chunks.iloc[hit.row]

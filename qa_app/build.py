@@ -64,6 +64,12 @@ class BuildReport:
     stats: BuildStats
     counts: dict[str, int]  # rows per table of the new index
 
+    @property
+    def seconds(self) -> dict[str, float]:
+        """Time per stage of this build: reading, figures (of the files read), embedding, indexing."""
+        stages = {stage: sum(r.seconds.get(stage, 0.0) for r in self.read) for stage in ("reading", "figures")}
+        return stages | self.stats.seconds
+
 
 def corpus_files(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -214,6 +220,7 @@ def build_index(
             embedder,
             progress,
             extra={"reading": reading_key(settings)},
+            exact_max_sections=settings.exact_max_sections,
         )
     return BuildReport(read, reused, copies, failures, stats, {k: len(v) for k, v in tables.items()})
 

@@ -31,6 +31,11 @@ class Settings:
     weight_dense: float = 1.0
     candidate_sections: int = 30
     passages_shown: int = 3
+    # Dense search: a corpus of up to `exact_max_sections` sections gets an exact (flat) FAISS index, a larger
+    # one an HNSW graph searched with `hnsw_ef_search` candidates; a question's scope (an organisation, a year)
+    # of up to that many sections is scored exactly either way. Chosen in docs/BENCHMARKS.md.
+    exact_max_sections: int = 20_000
+    hnsw_ef_search: int = 128
     # A question is read up to this many characters (embedding time grows with length).
     max_question_chars: int = 300
     # An answer needs a figure whose score (qa_app.answer) reaches this; chosen on the dev set.

@@ -9,7 +9,8 @@ Files (all plain, no pickles):
     chunks.parquet    chunk_id, doc, report_id, kind, section, start, end, text, index_text, key
                       (row i is vector i of vectors.faiss and document i of bm25/)
     figures.parquet   see qa_app.figures for the columns, plus metric_row (row of metrics.npy, -1: none)
-    vectors.faiss     FAISS inner-product index over the chunks' unit vectors
+    vectors.faiss     FAISS inner-product index over the chunks' unit vectors: flat (exact) up to
+                      Settings.exact_max_sections chunks, HNSW (approximate, sub-linear) above
     metrics.npy       unit vectors of the distinct metric labels, float32 (labels in metrics.parquet)
     metrics.parquet   metric, key
     bm25/             bm25s arrays over tokens.tokenize(index_text)
@@ -27,7 +28,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -100,6 +101,7 @@ def frames(results: list[FileResult]) -> dict[str, pd.DataFrame]:
 class BuildStats:
     embedded: int  # chunk and metric texts embedded by this build
     cached: int  # taken from the previous index
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)  # "embedding", "indexing"
 
 
 def user_words(reports: pd.DataFrame, figures: pd.DataFrame) -> list[str]:
@@ -153,6 +155,7 @@ def write_index(
     embedder: Embedder,
     progress: Progress | None = None,
     extra: dict | None = None,
+    exact_max_sections: int = 20_000,
 ) -> BuildStats:
     """Write the tables of `frames` (documents, reports, chunks, figures) with their vectors, BM25 arrays
     and manifest into a fresh folder beside `index_dir`, then swap it into place.
@@ -172,6 +175,7 @@ def write_index(
         tables = {name: tables[name].reset_index(drop=True) for name in ("documents", "reports", "chunks", "figures")}
         chunks, figures = tables["chunks"], tables["figures"].drop(columns="metric_row", errors="ignore")
         tables["figures"] = figures
+        started = time.perf_counter()
         keys = [text_key(t) for t in chunks["index_text"]]
         chunks["key"] = keys
         vectors, new_chunks = embed_cached(
@@ -185,12 +189,11 @@ def write_index(
         tables["metrics"] = pd.DataFrame({"metric": labels, "key": label_keys})
         row_of = {label: i for i, label in enumerate(labels)}
         figures["metric_row"] = [row_of.get(m, -1) for m in figures["metric"]]
+        embedded = time.perf_counter()
 
         for name, frame in tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
-        flat = faiss.IndexFlatIP(embedder.dim)
-        flat.add(vectors)
-        faiss.write_index(flat, str(tmp / "vectors.faiss"))
+        faiss.write_index(vector_index(vectors, embedder.dim, exact_max_sections), str(tmp / "vectors.faiss"))
         np.save(tmp / "metrics.npy", metric_vectors.reshape(len(labels), embedder.dim), allow_pickle=False)
         words = user_words(tables["reports"], figures)
         (tmp / "userdict.txt").write_text("".join(f"{w}\n" for w in words), "utf-8")
@@ -201,8 +204,11 @@ def write_index(
             progress("indexing", 1, 1)
         bm25.save(str(tmp / "bm25"))
 
+        seconds = {"embedding": embedded - started, "indexing": time.perf_counter() - embedded}
         stats = BuildStats(
-            embedded=new_chunks + new_metrics, cached=len(chunks) + len(labels) - new_chunks - new_metrics
+            embedded=new_chunks + new_metrics,
+            cached=len(chunks) + len(labels) - new_chunks - new_metrics,
+            seconds=seconds,
         )
         manifest = {
             "schema_version": SCHEMA_VERSION,
@@ -244,6 +250,22 @@ def write_index(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+HNSW_M = 32  # links per node: FAISS's advice for recall ≥ 0.95 at 384 dimensions
+HNSW_EF_CONSTRUCTION = 80
+
+
+def vector_index(vectors: np.ndarray, dim: int, exact_max_sections: int) -> faiss.Index:
+    """Exact search while it is cheap; beyond `exact_max_sections` a graph (HNSW) whose search cost grows
+    with the log of the corpus. Both keep the full vectors, which exact search of a scope reads."""
+    if len(vectors) <= exact_max_sections:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.add(vectors)
+    return index
 
 
 def file_sha256(path: Path) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_app.chunk import Chunk, chunk_report, sections
@@ -19,6 +20,8 @@ class FileResult:
     reports: list[Report]
     chunks: list[Chunk]
     figures: list[Figure]
+    # seconds spent on this file: "reading" (decoding, layout, reports, chunks) and "figures"
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def process_document(doc: Document, settings: Settings) -> FileResult:
@@ -26,20 +29,26 @@ def process_document(doc: Document, settings: Settings) -> FileResult:
     reports = split_reports(doc, layout)
     chunks: list[Chunk] = []
     figures: list[Figure] = []
+    on_figures = 0.0
     for report in reports:
         report_sections = sections(doc, report, layout)
         report_chunks = chunk_report(doc, report, report_sections, settings)
         chunks.extend(report_chunks)
+        t0 = time.perf_counter()
         figures.extend(extract_figures(doc, report, layout, report_chunks, report_sections))
-    return FileResult(doc, reports, chunks, figures)
+        on_figures += time.perf_counter() - t0
+    return FileResult(doc, reports, chunks, figures, {"figures": on_figures})
 
 
 def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
     """Read and split one file; raises IngestError with a plain reason when it cannot be read."""
+    t0 = time.perf_counter()
     doc = read_document(path, name, settings.max_file_bytes)
     if len(doc.text) > settings.max_text_chars:
         raise IngestError(
             f"text too long: {len(doc.text):,} characters, more than the {settings.max_text_chars:,} of a report "
             "(split it into reports, or raise Settings.max_text_chars)"
         )
-    return process_document(doc, settings)
+    result = process_document(doc, settings)
+    reading = time.perf_counter() - t0 - result.seconds["figures"]
+    return replace(result, seconds={"reading": reading, **result.seconds})

@@ -9,13 +9,14 @@ reports of that year and sections that mention it (a 2024 report also reports 20
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import bm25s
 import faiss
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from qa_app.query import Query
 
@@ -40,30 +41,89 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int) -> 
 
 
 def year_rows(chunks: pd.DataFrame) -> dict[int, np.ndarray]:
-    """For each year a section mentions ("2023年"), the rows of those sections; computed once per index."""
+    """For each year a section mentions ("2023年"), the rows of those sections (sorted); once per index."""
     found: dict[int, list[int]] = {}
     for row, text in enumerate(chunks["text"]):
         for year in {int(y) for y in _YEAR_MENTION.findall(text)}:
             found.setdefault(year, []).append(row)
-    return {year: np.asarray(rows) for year, rows in found.items()}
+    return {year: np.asarray(rows, dtype=np.int64) for year, rows in found.items()}
 
 
-def scope(
-    chunks: pd.DataFrame, reports: pd.DataFrame, query: Query, mentions: dict[int, np.ndarray] | None = None
-) -> np.ndarray:
-    """Rows of `chunks` the question's organisations and years allow (all rows when it names none)."""
-    keep = np.ones(len(chunks), dtype=bool)
-    if query.orgs:
-        allowed = set(reports.loc[reports["org"].isin(query.orgs), "report_id"])
-        keep &= chunks["report_id"].isin(allowed).to_numpy()
-    if query.years:
-        mentions = year_rows(chunks) if mentions is None else mentions
-        reports_of_year = set(reports.loc[reports["year"].isin(query.years), "report_id"])
-        of_year = chunks["report_id"].isin(reports_of_year).to_numpy(copy=True)
-        for year in query.years:
-            of_year[mentions.get(year, [])] = True
-        keep &= of_year
-    return np.flatnonzero(keep)
+def _sorted_union(parts: Iterable[np.ndarray]) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+
+
+def contained(rows: np.ndarray, sorted_rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` are in `sorted_rows`: binary search, O(len(rows) · log), whatever the corpus size."""
+    if not len(sorted_rows):
+        return np.zeros(len(rows), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
+    return sorted_rows[at] == rows
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Hash indexes from report, organisation and year to chunk rows, made once per index, so that finding a
+    question's scope costs the size of the scope, not of the corpus."""
+
+    n: int  # rows of the chunks table
+    rows_of_report: dict[str, np.ndarray]
+    reports_of_org: dict[str, np.ndarray]
+    reports_of_year: dict[int, np.ndarray]
+    mentions: dict[int, np.ndarray]  # year → sorted rows of the sections that mention it
+
+    @classmethod
+    def of(cls, chunks: pd.DataFrame, reports: pd.DataFrame) -> Lookup:
+        ids = reports["report_id"].to_numpy()
+        years = reports["year"].dropna()
+        return cls(
+            n=len(chunks),
+            rows_of_report={k: np.asarray(v, np.int64) for k, v in chunks.groupby("report_id").indices.items()},
+            reports_of_org={k: ids[v] for k, v in reports.groupby("org").indices.items()},
+            reports_of_year={int(k): ids[years.index[v]] for k, v in years.groupby(years).indices.items()},
+            mentions=year_rows(chunks),
+        )
+
+    def rows(self, report_ids: Iterable[str]) -> np.ndarray:
+        """Sorted chunk rows of these reports."""
+        return _sorted_union(self.rows_of_report.get(r, np.zeros(0, np.int64)) for r in report_ids)
+
+    def everything(self) -> np.ndarray:
+        return np.arange(self.n)
+
+    def scope(self, query: Query) -> np.ndarray:
+        """Sorted rows the question's organisations and years allow (all rows when it names none): the
+        sections of that organisation's reports; of reports of that year, or sections that mention the year
+        (a 2024 report also gives 2023's figures)."""
+        if not query.orgs and not query.years:
+            return self.everything()
+        empty = np.zeros(0, np.int64)
+        if query.orgs:
+            rows = self.rows(r for org in query.orgs for r in self.reports_of_org.get(org, empty))
+            if not query.years:
+                return rows
+            of_year = set(r for y in query.years for r in self.reports_of_year.get(y, empty))
+            keep = np.zeros(len(rows), dtype=bool)
+            for report_id in of_year:
+                keep |= contained(rows, self.rows_of_report.get(report_id, empty))
+            for year in query.years:
+                keep |= contained(rows, self.mentions.get(year, empty))
+            return rows[keep]
+        return _sorted_union(
+            [self.rows(r for y in query.years for r in self.reports_of_year.get(y, empty))]
+            + [self.mentions.get(y, empty) for y in query.years]
+        )
+
+
+def intersect(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Sorted rows in both `a` and `b` (sorted, out of `n`); free when either is all rows."""
+    if len(a) == n:
+        return b
+    if len(b) == n:
+        return a
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return small[contained(small, large)]
 
 
 @dataclass(frozen=True)
@@ -85,43 +145,119 @@ class Within:
             frame = frame[frame["year"].isin(self.years)]
         return frame
 
-    def rows(self, chunks: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
-        allowed = set(self.keep(reports)["report_id"])
-        return np.flatnonzero(chunks["report_id"].isin(allowed).to_numpy())
+    def rows(self, lookup: Lookup, reports: pd.DataFrame) -> np.ndarray:
+        """Sorted chunk rows of the reports the filters allow (all rows without filters)."""
+        return lookup.rows(self.keep(reports)["report_id"]) if self else lookup.everything()
 
 
-def bm25_ranking(bm25: bm25s.BM25, tokens: list[str], rows: np.ndarray, depth: int) -> list[int]:
+def top(scores: np.ndarray, rows: np.ndarray, k: int) -> list[int]:
+    """The `k` rows of highest score, best first, ties by row: a partial sort, O(len(rows)) and deterministic."""
+    if len(scores) > k > 0:
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        above, tied = np.flatnonzero(scores > kth), np.flatnonzero(scores == kth)
+        picked = np.concatenate([above, tied[: k - len(above)]])
+    else:
+        picked = np.arange(len(scores))[:k]
+    picked = picked[np.lexsort((rows[picked], -scores[picked]))]
+    return [int(r) for r in rows[picked]]
+
+
+@dataclass(frozen=True)
+class Lexical:
+    """BM25 from bm25s's sparse matrix of precomputed (section, token) scores, held two ways: by token (CSC,
+    the postings of the question's tokens, for a search over everything) and by section (CSR, the rows of a
+    scope, for a question about one organisation). A question costs the nonzeros it touches, whichever is
+    fewer, never a pass over the corpus. Scores equal bm25s's `get_scores` (a repeated token counts again)."""
+
+    by_token: sparse.csc_matrix
+    by_row: sparse.csr_matrix
+    vocab: dict[str, int]
+
+    @classmethod
+    def of(cls, bm25: bm25s.BM25) -> Lexical:
+        s = bm25.scores
+        shape = (int(s["num_docs"]), len(s["indptr"]) - 1)
+        by_token = sparse.csc_matrix((s["data"], s["indices"], s["indptr"]), shape=shape)
+        return cls(by_token, by_token.tocsr(), dict(bm25.vocab_dict))
+
+    def scores(self, tokens: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        ids, counts = np.unique(np.asarray([self.vocab[t] for t in tokens if t in self.vocab], np.int64),
+                                return_counts=True)  # fmt: skip
+        if not len(ids) or not len(rows):
+            return np.zeros(len(rows), np.float32)
+        weights = counts.astype(np.float32)
+        postings = int(np.sum(self.by_token.indptr[ids + 1] - self.by_token.indptr[ids]))
+        in_rows = int(np.sum(self.by_row.indptr[rows + 1] - self.by_row.indptr[rows]))
+        if in_rows < postings:
+            return np.asarray(self.by_row[rows][:, ids] @ weights).ravel()
+        return np.asarray(self.by_token[:, ids] @ weights).ravel()[rows]
+
+
+def bm25_ranking(lexical: Lexical, tokens: list[str], rows: np.ndarray, depth: int) -> list[int]:
     if not len(rows) or not tokens:
         return []
-    scores = bm25.get_scores(tokens)[rows]
-    order = np.argsort(-scores, kind="stable")[:depth]
-    return [int(rows[i]) for i in order if scores[i] > 0]
+    scores = lexical.scores(tokens, rows)
+    hit = scores > 0
+    return top(scores[hit], rows[hit], depth)
 
 
-def dense_ranking(vectors: faiss.Index, qvec: np.ndarray, rows: np.ndarray, depth: int) -> list[int]:
-    if not len(rows):
-        return []
-    k = min(depth, len(rows))
-    params = None
-    if len(rows) < vectors.ntotal:
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
-    _, ids = vectors.search(qvec.reshape(1, -1).astype(np.float32), k, params=params)
-    return [int(i) for i in ids[0] if i >= 0]
+def stored_vectors(index: faiss.Index) -> np.ndarray:
+    """The (n, dim) float32 vectors a flat or HNSW-flat FAISS index holds, as a view (no copy)."""
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
+    if not isinstance(flat, faiss.IndexFlat):
+        raise TypeError(f"unsupported vector index {type(index).__name__}")
+    if flat.ntotal == 0:
+        return np.zeros((0, flat.d), np.float32)
+    return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+
+
+@dataclass(frozen=True)
+class Dense:
+    """Inner-product search over the sections' unit vectors. A scope of up to `exact_max` rows (one
+    organisation, a few reports) is scored exactly on its own vectors; a search over more goes to the FAISS
+    index: exact (flat) in a small corpus, approximate (HNSW, chosen by `write_index` by size) in a large one,
+    where `ef_search` sets recall against speed (bench/scale.py checks recall against exact search)."""
+
+    index: faiss.Index
+    matrix: np.ndarray  # view of the stored vectors; keeps no copy
+    exact_max: int
+    ef_search: int
+
+    @classmethod
+    def of(cls, index: faiss.Index, exact_max: int, ef_search: int) -> Dense:
+        return cls(index, stored_vectors(index), exact_max, ef_search)
+
+    def ranking(self, qvec: np.ndarray, rows: np.ndarray, depth: int, exact: bool = False) -> list[int]:
+        if not len(rows) or depth <= 0:
+            return []
+        q = np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1)
+        whole = len(rows) == self.index.ntotal
+        if exact or (len(rows) <= self.exact_max and not whole):
+            return top(self.matrix[rows] @ q[0], rows, depth)
+        k = min(depth, len(rows))
+        sel = None if whole else faiss.IDSelectorBatch(rows.astype(np.int64))
+        if isinstance(self.index, faiss.IndexHNSW):
+            params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(self.ef_search, k))
+        else:
+            params = faiss.SearchParameters(sel=sel) if sel is not None else None
+        _, ids = self.index.search(q, k, params=params)
+        return [int(i) for i in ids[0] if i >= 0]
 
 
 def search(
     rows: np.ndarray,
     tokens: list[str],
     qvec: np.ndarray,
-    bm25: bm25s.BM25,
-    vectors: faiss.Index,
+    lexical: Lexical,
+    dense: Dense,
     weights: tuple[float, float],
     rrf_k: int,
     depth: int = 100,
 ) -> list[Hit]:
     """Fused ranking of the allowed `rows`; a weight of 0 leaves that ranking out (for ablations)."""
-    lexical = bm25_ranking(bm25, tokens, rows, depth) if weights[0] else []
-    dense = dense_ranking(vectors, qvec, rows, depth) if weights[1] else []
-    b_rank = {r: i for i, r in enumerate(lexical)}
-    d_rank = {r: i for i, r in enumerate(dense)}
-    return [Hit(row, score, b_rank.get(row), d_rank.get(row)) for row, score in rrf([lexical, dense], weights, rrf_k)]
+    by_words = bm25_ranking(lexical, tokens, rows, depth) if weights[0] else []
+    by_meaning = dense.ranking(qvec, rows, depth) if weights[1] else []
+    b_rank = {r: i for i, r in enumerate(by_words)}
+    d_rank = {r: i for i, r in enumerate(by_meaning)}
+    fused = rrf([by_words, by_meaning], weights, rrf_k)
+    return [Hit(row, score, b_rank.get(row), d_rank.get(row)) for row, score in fused]

@@ -18,7 +18,7 @@ from qa_app.build import BuildError, build_index, build_lock, file_sha256, index
 from qa_app.cli import main
 from qa_app.config import Settings
 from qa_app.index import load_tables
-from qa_app.retrieve import Within
+from qa_app.retrieve import Lookup, Within
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -457,16 +457,17 @@ def test_within_a_year(engine: Engine) -> None:
 
 def test_within_rows_selects_the_sections_of_the_chosen_reports(engine: Engine) -> None:
     chunks, reports = engine.index.chunks, engine.index.reports
+    lookup = Lookup.of(chunks, reports)
     assert not Within() and Within(orgs=frozenset({YUEYANG})) and Within(years=frozenset({2024}))
-    rows = Within(orgs=frozenset({YUEYANG})).rows(chunks, reports)
+    rows = Within(orgs=frozenset({YUEYANG})).rows(lookup, reports)
     assert len(rows) > 0 and set(chunks.iloc[rows]["doc"]) == {SMALL[0]}
     assert len(rows) == int((chunks["doc"] == SMALL[0]).sum())
-    both = Within(orgs=frozenset({YUEYANG, "长沙市信访局"})).rows(chunks, reports)
+    both = Within(orgs=frozenset({YUEYANG, "长沙市信访局"})).rows(lookup, reports)
     assert set(chunks.iloc[both]["report_id"]) == set(
         reports.loc[reports["org"].isin({YUEYANG, "长沙市信访局"}), "report_id"]
     )
-    assert len(Within(orgs=frozenset({"不存在的单位"})).rows(chunks, reports)) == 0
-    assert len(Within().rows(chunks, reports)) == len(chunks)
+    assert len(Within(orgs=frozenset({"不存在的单位"})).rows(lookup, reports)) == 0
+    assert len(Within().rows(lookup, reports)) == len(chunks)
 
 
 def test_a_long_chinese_name_is_shortened_to_what_the_file_system_takes(tmp_path: Path) -> None:

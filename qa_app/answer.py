@@ -27,7 +27,7 @@ from qa_app.config import Settings, load_settings
 from qa_app.embed import Embedder, get_embedder
 from qa_app.index import Index, built_stamp, load_index
 from qa_app.query import Catalog, Query, parse_query
-from qa_app.retrieve import Dense, Hit, Lexical, Lookup, Within, intersect, search
+from qa_app.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Within, intersect, search
 from qa_app.textnorm import valid_utf8
 from qa_app.tokens import CJK_RUN, tokenize
 
@@ -242,6 +242,7 @@ class Engine:
         # Per question only the figures of a few sections are scored: find them without a scan.
         self._figures_of = dict(self._figures.groupby("chunk_id").indices)
         self._lookup = Lookup.of(index.chunks, index.reports)
+        self._figures_by = ByOrgYear.of(index.figures)
         self._lexical = Lexical.of(index.bm25)
         self._dense = Dense.of(index.vectors, settings.exact_max_sections, settings.hnsw_ef_search)
         self._rarity = Rarity.of_labels(index.metrics["metric"])
@@ -280,6 +281,12 @@ class Engine:
             answer = replace(answer, answer=f"（只查找了所选的{picked}）{answer.answer}")
         clock.lap("answer")
         return replace(answer, timings_ms=clock.total())
+
+    def figures_within(self, within: Within) -> pd.DataFrame:
+        """All figures of the index (the figures view) of the organisations and years `within` allows."""
+        if not within:
+            return self.index.figures
+        return self.index.figures.iloc[self._figures_by.rows(within)]
 
     # --- pieces ------------------------------------------------------------------------------------
 

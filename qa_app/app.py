@@ -49,6 +49,8 @@ STAGES = {
     "indexing": "建立索引",
 }
 UPLOAD_TYPES = ["docx", "pdf", "txt", "md"]
+# A browser table of a whole archive's figures (millions of rows) would stall the page; the downloads hold all.
+MAX_ROWS_SHOWN = 10_000
 
 
 @st.cache_resource(max_entries=2, show_spinner="正在加载索引和模型…")
@@ -138,9 +140,10 @@ def chat_view(engine: Engine, within: Within) -> None:
 
 def figures_view(engine: Engine, within: Within) -> None:
     metric = st.text_input("指标包含", key="metric", placeholder="例如：基本支出")
-    table = filter_figures(engine.index.figures, sorted(within.orgs), sorted(within.years), metric)
-    st.caption(f"{len(table)} 个数字" + ("（按侧栏所选单位、年度）" if within else ""))
-    st.dataframe(table, hide_index=True)
+    table = filter_figures(engine.figures_within(within), [], [], metric)
+    shown = f"，显示前 {MAX_ROWS_SHOWN:,} 个，下载包含全部" if len(table) > MAX_ROWS_SHOWN else ""
+    st.caption(f"{len(table):,} 个数字" + ("（按侧栏所选单位、年度）" if within else "") + shown)
+    st.dataframe(table.head(MAX_ROWS_SHOWN), hide_index=True)
     left, right = st.columns(2)
     left.download_button("下载 CSV", lambda: to_csv(table), "figures.csv", "text/csv", on_click="ignore", key="csv")
     right.download_button(

@@ -193,6 +193,32 @@ class Lexical:
         return np.asarray(self.by_token[:, ids] @ weights).ravel()[rows]
 
 
+@dataclass(frozen=True)
+class ByOrgYear:
+    """Rows of a table with `org` and `year` columns (the figures) by organisation, then year: the figures of
+    a few organisations and years are found by lookup, not by scanning a table of millions of rows."""
+
+    groups: dict[str, dict[int | None, np.ndarray]]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> ByOrgYear:
+        groups: dict[str, dict[int | None, np.ndarray]] = {}
+        for (org, year), rows in frame.groupby(["org", "year"], dropna=False, sort=False).indices.items():
+            groups.setdefault(org, {})[None if pd.isna(year) else int(year)] = np.asarray(rows, np.int64)
+        return cls(groups)
+
+    def rows(self, within: Within) -> np.ndarray:
+        """Sorted rows of the organisations and years `within` allows (every row when it allows all)."""
+        orgs = within.orgs or self.groups.keys()
+        parts = [
+            rows
+            for org in orgs
+            for year, rows in self.groups.get(org, {}).items()
+            if not within.years or year in within.years
+        ]
+        return _sorted_union(parts)
+
+
 def bm25_ranking(lexical: Lexical, tokens: list[str], rows: np.ndarray, depth: int) -> list[int]:
     if not len(rows) or not tokens:
         return []

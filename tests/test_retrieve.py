@@ -14,7 +14,7 @@ import pytest
 from qa_app.answer import Engine
 from qa_app.index import vector_index
 from qa_app.query import parse_query
-from qa_app.retrieve import Dense, Lexical, Lookup, intersect, stored_vectors, top
+from qa_app.retrieve import Dense, Lexical, Lookup, Within, intersect, stored_vectors, top
 from qa_app.tokens import tokenize
 
 DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"
@@ -92,3 +92,17 @@ def test_hnsw_finds_what_exact_search_finds(engine: Engine, questions: list[str]
     assert np.mean(recalls) >= 0.95
     some = everything[::2]  # a large scope goes through the graph with a filter: only allowed rows come back
     assert set(approx.ranking(engine.embedder.encode_queries(["信访救助"])[0], some, 10)) <= set(some.tolist())
+
+
+def test_figures_by_organisation_and_year_are_the_filtered_table(engine: Engine) -> None:
+    figures = engine.index.figures
+    orgs = sorted(figures["org"].dropna().unique())
+    for within in (
+        Within(),
+        Within(orgs=frozenset(orgs[:1])),
+        Within(years=frozenset({2023})),
+        Within(frozenset(orgs[:2]), frozenset({2023, 2024})),
+        Within(orgs=frozenset({"不存在的单位"})),
+    ):
+        expected = within.keep(figures)
+        assert engine.figures_within(within).index.tolist() == expected.index.tolist(), within

@@ -336,12 +336,31 @@ class Engine:
         if not hits:
             return self._not_found(query, passages, self._missing(query))
         if not query.wants_passage:
-            ranked = self._candidates(query, mvec, hits)
+            ranked = self._newest_first(query, self._candidates(query, mvec, hits))
             if len(ranked) and ranked["score"].iloc[0] >= self.settings.min_figure_score:
                 return self._figure_answer(query, ranked, passages)
         if query.wants_figure:  # a number was asked for and none matches: say so, never a near miss
             return self._not_found(query, passages, self._missing(query))
         return self._passage_answer(query, passages, hits[0])
+
+    def _newest_first(self, query: Query, ranked: pd.DataFrame) -> pd.DataFrame:
+        """A question that names no year asks for the newest: of the best figure's organisation, the same
+        metric (label alike, same unit and period) of its newest year leads, whichever year scored best."""
+        if query.years or ranked.empty or ranked["score"].iloc[0] < self.settings.min_figure_score:
+            return ranked
+        best = ranked.iloc[0]
+        same = ranked[
+            (ranked["org"] == best["org"])
+            & (ranked["unit"] == best["unit"])
+            & (ranked["period"] == best["period"])
+            & (ranked["score"] >= self.settings.min_figure_score)
+            & ranked["year"].notna()
+        ]
+        same = same[[likeness(best["metric"], m, self._rarity) >= ANCHOR for m in same["metric"]]]
+        if same.empty or pd.isna(best["year"]) or same["year"].max() <= best["year"]:
+            return ranked
+        lead = same.index[same["year"] == same["year"].max()][0]
+        return pd.concat([ranked.loc[[lead]], ranked.drop(index=lead)])
 
     def _missing(self, query: Query) -> str:
         who = "、".join(sorted(query.orgs)) if query.orgs else ""

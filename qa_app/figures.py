@@ -61,8 +61,12 @@ _LEAD = re.compile(
 )
 _TRAIL = re.compile(r"(?:从|由|为|是|达到了|达到|达|共计|合计|总计|共|约|的|了|有|计|超过|近|逾|分别)$")
 _GENERIC = re.compile(r"^(?:本年)?(?:支出|收入)?(?:总额|合计|共计|金额|总计|总数|数)?$")
-_PREVIOUS = re.compile(r"(?:比|较|与)?(?:去年|上年度|上年|上一年)(?:同期)?$|^(?:比|较)?同期$")
-_PREVIOUS_LEAD = re.compile(r"^(?:上年同期|去年同期|去年|上一年度|上一年)")
+# "上年为2.9万元", "比上年的2.9万元", "去年同期" close the clause: last year's figure of the subject.
+_PREVIOUS = re.compile(r"(?:比|较|与)?(?:去年|上年度|上年|上一年)(?:同期)?(?:的|为|是)?$|^(?:比|较)?同期$")
+# "上年同期支出80万元", "上年该项目支出80万元" lead the clause: last year's figure of what follows; but
+# "上年结转" and "上年度结余" are this year's money carried over from last year.
+_PREVIOUS_LEAD = re.compile(r"^(?:上年同期|去年同期|去年|上一年度|上一年|上年度|上年)")
+_CARRIED_OVER = re.compile(r"结转|结余|结存")
 _CHANGE = re.compile(r"(?:同比)?(?:增加|减少|增长|下降|上升|降低|上涨|提高|提升|回落|减|增)了?$")
 _COMPARE_SPLIT = re.compile(r"(?:同比|比|较|与)")
 _AFTER = re.compile(r"^的?([\u4e00-\u9fff]{2,12})")
@@ -343,7 +347,7 @@ def scan_prose(
         elif _PREVIOUS.search(clause):
             period = "previous"
             metric = _clean_label(_COMPARE_SPLIT.split(_PREVIOUS.sub("", clause))[0]) or subject
-        elif _PREVIOUS_LEAD.match(clause):  # "上年同期支出80万元"
+        elif _PREVIOUS_LEAD.match(clause) and not _CARRIED_OVER.search(clause):  # "上年同期支出80万元"
             period = "previous"
             metric = _clean_label(_PREVIOUS_LEAD.sub("", clause)) or subject
             subject = metric

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from qa_app.ingest import Document
@@ -42,6 +43,12 @@ _ORGAN = (
 )
 _PARTY = r"(?:中共|中国共产党)?"
 _ORG = re.compile(rf"{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{1,12}}?{_ORGAN})")
+# The suffixes that close a name. The others also stand inside longer names as plain words (社 of 社会,
+# 会 of 会计, 委 of 委员会, 办 of 办公室, 府 of 政府), so a name found ending in one of them runs on to a
+# closing suffix when one follows in the same run of name characters: "人力资源和社会保障局", not
+# "人力资源和社"; "发展和改革委员会", not "发展和改革委".
+_CLOSING = r"(?:委员会|办公室|办公厅|管理局|局|厅|中心|公司|集团|中学|小学|大学|学院|学校|医院)"
+_CLOSED_BODY = re.compile(rf"{_NAME_CHAR}{{1,12}}?{_CLOSING}")
 # In a title the name runs to the last organ suffix before what is evaluated: "长沙市人民政府办公厅".
 _TITLE_ORG = re.compile(rf"^{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{0,20}}{_ORGAN})")
 _TITLE_SUBJECT = re.compile(r"(?:部门整体支出|整体支出|部门支出|单位整体|项目支出|专项资金|绩效|自评|评价).*$")
@@ -90,12 +97,32 @@ def clean_line(text: str) -> str:
     return _CJK_GAP.sub("", _MARKUP.sub("", text.strip())).strip()
 
 
+def _org_end(text: str, m: re.Match[str]) -> int:
+    """Where the name `m` found ends: its own end, or the first closing suffix the name runs on to.
+
+    The run goes on over name characters only, at most as far as a name may run, and never over
+    another place: "某县文化馆工作人员赴某县教育局" names two bodies.
+    """
+    if re.search(rf"{_CLOSING}$", m.group(2)):
+        return m.end()
+    longer = _CLOSED_BODY.match(text, m.start(2))
+    if not longer or longer.end() <= m.end() or _REGION_PART.search(text, m.end(), longer.end()):
+        return m.end()
+    return longer.end()
+
+
+def _orgs(text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Every organisation name in `text`, each with its region path, the longest sensible name at each place."""
+    pos = 0
+    while m := _ORG.search(text, pos):
+        end = _org_end(text, m)
+        yield text[m.start() : end], tuple(_REGION_PART.findall(m.group(1)))
+        pos = end
+
+
 def parse_org(text: str) -> tuple[str, tuple[str, ...]] | None:
     """The first organisation name in `text` and its region path: 株洲市渌口区信访局 → (株洲市, 渌口区)."""
-    m = _ORG.search(text)
-    if not m:
-        return None
-    return m.group(0), tuple(_REGION_PART.findall(m.group(1)))
+    return next(_orgs(text), None)
 
 
 def title_org(title: str) -> tuple[str, tuple[str, ...]] | None:
@@ -226,11 +253,11 @@ def _find_org(title: str, blocks: list[Block], file_name: str) -> tuple[str, tup
             return found
         if _NAMED_BODY.match(part):
             return part, ()
-    names = Counter(m.group(0) for b in blocks for m in _ORG.finditer(clean_line(b.text)))
+    names = Counter(found for b in blocks for found in _orgs(clean_line(b.text)))
     if names:
-        name, count = names.most_common(1)[0]
+        found, count = names.most_common(1)[0]
         if count >= 2:
-            return name, tuple(_REGION_PART.findall(_ORG.match(name).group(1)))
+            return found
     return "", ()
 
 

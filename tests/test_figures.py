@@ -189,6 +189,38 @@ def test_previous_year_named_first(tmp_path: Path) -> None:
     assert [(f.metric, f.period, f.year) for f in found] == [("支出", "previous", 2023), ("支出", "current", 2024)]
 
 
+def test_previous_year_clause_after_a_labelled_figure(tmp_path: Path) -> None:
+    """A "，上年为X" continues the clause before it: last year's figure of the same metric, not one named 上年."""
+    body = (
+        "公务接待费3.2万元，上年为2.9万元。基本支出232.88万元，占支出总额的51.79%，上年度为237.08万元；"
+        "公务用车运行维护费2.53万元，上年5.94万元；会议费1.5万元，比上年的1.2万元增加0.3万元。\n"
+    )
+    found = run(tmp_path, body).figures
+    assert [(f.text, f.metric, f.period, f.year) for f in found] == [
+        ("3.2万元", "公务接待费", "current", 2024),
+        ("2.9万元", "公务接待费", "previous", 2023),
+        ("232.88万元", "基本支出", "current", 2024),
+        ("51.79%", "基本支出占支出总额", "current", 2024),
+        ("237.08万元", "基本支出", "previous", 2023),
+        ("2.53万元", "公务用车运行维护费", "current", 2024),
+        ("5.94万元", "公务用车运行维护费", "previous", 2023),
+        ("1.5万元", "会议费", "current", 2024),
+        ("1.2万元", "会议费", "previous", 2023),
+        ("0.3万元", "会议费", "change", 2024),
+    ]
+
+
+def test_last_year_leading_a_clause_but_money_carried_over_is_this_years(tmp_path: Path) -> None:
+    body = "全年实际支出118.23万元。上年该项目支出80.25万元。其中上年结转结余16.25万元，上年度结余结转9.5万元。\n"
+    found = run(tmp_path, body).figures
+    assert [(f.text, f.metric, f.period, f.year) for f in found] == [
+        ("118.23万元", "全年实际支出", "current", 2024),
+        ("80.25万元", "该项目支出", "previous", 2023),
+        ("16.25万元", "上年结转结余", "current", 2024),
+        ("9.5万元", "上年度结余结转", "current", 2024),
+    ]
+
+
 def test_years_in_titles_of_documents_and_since_clauses_are_not_the_figure_year(tmp_path: Path) -> None:
     body = "根据《2023年度专项资金管理办法》，本年拨付资金100万元。自2019年成立以来，累计支出900万元。\n"
     found = run(tmp_path, body).figures

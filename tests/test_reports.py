@@ -122,3 +122,24 @@ def test_title_with_a_note_and_an_inline_attachment_marker(tmp_path: Path) -> No
     )
     found = reports(tmp_path, text)
     assert [r[4] for r in found] == ["部门整体支出", "自评表"]
+
+
+def test_org_from_a_name_line_runs_to_the_suffix_that_closes_the_name(tmp_path: Path) -> None:
+    """社, 会, 府 stand inside longer names ("人力资源和社会保障局", "人民政府办公室"): the name runs on."""
+    cases = {
+        "万 安 县 人 力 资 源 和 社 会 保 障 局": ("万安县人力资源和社会保障局", "万安县"),
+        "长沙市人民政府办公室": ("长沙市人民政府办公室", "长沙市"),
+        "某县供销合作社": ("某县供销合作社", "某县"),
+        "中共长沙市委宣传部": ("中共长沙市委宣传部", "长沙市"),
+    }
+    for line, (org, region) in cases.items():
+        text = f"{line}\n\n\n2019年度部门整体支出绩效自评报告\n\n我局全年支出100万元。\n"
+        assert reports(tmp_path, text)[0][1:4] == (org, region, 2019), line
+
+
+def test_org_named_most_often_in_prose_is_the_whole_name(tmp_path: Path) -> None:
+    text = (
+        "2019年度部门整体支出绩效自评报告\n宜黄县人力资源和社会保障局关于开展绩效自评的情况如下。\n"
+        "宜黄县人力资源和社会保障局全年支出100万元。\n"
+    )
+    assert reports(tmp_path, text)[0][1] == "宜黄县人力资源和社会保障局"

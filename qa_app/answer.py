@@ -344,13 +344,14 @@ class Engine:
         return self._passage_answer(query, passages, hits[0])
 
     def _newest_first(self, query: Query, ranked: pd.DataFrame) -> pd.DataFrame:
-        """A question that names no year asks for the newest: of the best figure's organisation, the same
-        metric (label alike, same unit and period) of its newest year leads, whichever year scored best."""
+        """A question that names no year asks for the newest: of the best figure's organisation (under any of
+        its names, `Catalog.body`), the same metric (label alike, same unit and period) of its newest year
+        leads, whichever year scored best."""
         if query.years or ranked.empty or ranked["score"].iloc[0] < self.settings.min_figure_score:
             return ranked
         best = ranked.iloc[0]
         same = ranked[
-            (ranked["org"] == best["org"])
+            ranked["org"].isin(self.catalog.body(best["org"]))
             & (ranked["unit"] == best["unit"])
             & (ranked["period"] == best["period"])
             & (ranked["score"] >= self.settings.min_figure_score)

@@ -176,10 +176,11 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write", type=Path, help="Markdown file whose scale block is replaced by the results")
+    parser.add_argument("--table", action="store_true", help="only print (and --write) the table of WORK/results.json")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    results = []
-    for n in [int(s) for s in args.sizes.split(",")]:
+    results = json.loads((args.work / "results.json").read_text("utf-8")) if args.table else []
+    for n in [] if args.table else [int(s) for s in args.sizes.split(",")]:
         folder = archive(n, args.work, args.questions, args.seed)
         questions = [json.loads(line)["q"] for line in (folder / "questions.jsonl").read_text("utf-8").splitlines()
                      if line.strip()]  # fmt: skip
@@ -190,11 +191,15 @@ def main() -> None:
         results.append(result)
         print(json.dumps({k: v for k, v in result.items() if k != "failures"}, ensure_ascii=False), flush=True)
         (args.work / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")
+    loads = ", ".join(f"{r['loadavg_1m'][0]:.1f}–{r['loadavg_1m'][1]:.1f}" for r in results)
     text = (
         f"Machine: {machine()}.\n"
         f"Command: `.venv/bin/python bench/scale.py --sizes {args.sizes} --questions {args.questions} "
         f"--seed {args.seed}`, {time.strftime('%Y-%m-%d')}.\n"
-        "Stage columns are chunks per second of that stage alone.\n\n" + table(results)
+        "Stage columns are chunks per second of that stage alone; latency is wall time per question through "
+        "`qa-app ask --json -` after the first answer (which waits for the index to load); accuracy is "
+        f"`qa-app eval` on the archive's 200 questions. One-minute load average before–after each size: {loads} "
+        "(other work shared the two cores).\n\n" + table(results)
     )
     print(text)
     if args.write:

@@ -100,13 +100,12 @@ class Lookup:
             return self.everything()
         empty = np.zeros(0, np.int64)
         if query.orgs:
-            rows = self.rows(r for org in query.orgs for r in self.reports_of_org.get(org, empty))
+            reports = [r for org in query.orgs for r in self.reports_of_org.get(org, empty)]
+            rows = self.rows(reports)
             if not query.years:
                 return rows
             of_year = set(r for y in query.years for r in self.reports_of_year.get(y, empty))
-            keep = np.zeros(len(rows), dtype=bool)
-            for report_id in of_year:
-                keep |= contained(rows, self.rows_of_report.get(report_id, empty))
+            keep = contained(rows, self.rows(r for r in reports if r in of_year))  # the organisation's only
             for year in query.years:
                 keep |= contained(rows, self.mentions.get(year, empty))
             return rows[keep]

@@ -37,6 +37,7 @@ import jieba
 import numpy as np
 import pandas as pd
 
+from qa_app.config import Settings
 from qa_app.embed import Embedder, embed_cached, embedder_id, text_key
 from qa_app.figures import figures_frame
 from qa_app.pipeline import FileResult
@@ -155,7 +156,7 @@ def write_index(
     embedder: Embedder,
     progress: Progress | None = None,
     extra: dict | None = None,
-    exact_max_sections: int = 20_000,
+    exact_max_sections: int = Settings.exact_max_sections,
 ) -> BuildStats:
     """Write the tables of `frames` (documents, reports, chunks, figures) with their vectors, BM25 arrays
     and manifest into a fresh folder beside `index_dir`, then swap it into place.

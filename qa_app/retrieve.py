@@ -71,6 +71,7 @@ class Lookup:
     rows_of_report: dict[str, np.ndarray]
     reports_of_org: dict[str, np.ndarray]
     reports_of_year: dict[int, np.ndarray]
+    year_of_report: dict[str, int]
     mentions: dict[int, np.ndarray]  # year → sorted rows of the sections that mention it
 
     @classmethod
@@ -82,6 +83,7 @@ class Lookup:
             rows_of_report={k: np.asarray(v, np.int64) for k, v in chunks.groupby("report_id").indices.items()},
             reports_of_org={k: ids[v] for k, v in reports.groupby("org").indices.items()},
             reports_of_year={int(k): ids[years.index[v]] for k, v in years.groupby(years).indices.items()},
+            year_of_report={r: int(y) for r, y in zip(ids[years.index], years, strict=True)},
             mentions=year_rows(chunks),
         )
 
@@ -104,8 +106,8 @@ class Lookup:
             rows = self.rows(reports)
             if not query.years:
                 return rows
-            of_year = set(r for y in query.years for r in self.reports_of_year.get(y, empty))
-            keep = contained(rows, self.rows(r for r in reports if r in of_year))  # the organisation's only
+            of_year = (r for r in reports if self.year_of_report.get(r) in query.years)
+            keep = contained(rows, self.rows(of_year))
             for year in query.years:
                 keep |= contained(rows, self.mentions.get(year, empty))
             return rows[keep]

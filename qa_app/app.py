@@ -203,11 +203,20 @@ def upload_view(settings: Settings) -> None:
 
 
 def check_readable(name: str, data: bytes, settings: Settings) -> None:
-    """Read an upload before it joins the corpus, so an unreadable file is refused with its reason."""
+    """Read an upload before it joins the corpus, so an unreadable file is refused with its reason.
+
+    `process_file` reads in the reading child under the bounds of qa_app.limits: an upload that unpacks
+    to gigabytes is refused there, and this process (every session of the app) never holds it.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / safe_name(name)
         path.write_bytes(data)
-        process_file(path, settings, path.name)
+        try:
+            process_file(path, settings, path.name)
+        except IngestError:
+            raise
+        except Exception as exc:  # a reader bug on one upload is that upload's refusal, not the app's error
+            raise IngestError(f"无法处理（{type(exc).__name__}: {exc}）") from exc
 
 
 def upload_outcome(report: BuildReport, saved: list[str]) -> list[tuple[str, str]]:

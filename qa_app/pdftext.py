@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import pdfplumber
 
+from qa_app.config import Settings
 from qa_app.ingest import IngestError, render_blocks
+from qa_app.limits import check_pdf
 
 # Characters that may not start a line: line breaking carries the character before them along.
 _NO_LINE_START = set("，。、；：？！）》」』】〕〉’”…%,.;:?!)]}·—～")
@@ -56,17 +58,29 @@ class _Page:
     items: list[tuple[float, _Item]]
 
 
-def pdf_text(data: bytes) -> str:
-    """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order."""
+def pdf_text(data: bytes, settings: Settings | None = None) -> str:
+    """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order.
+
+    The streams, pages and images are checked against the bounds first (qa_app.limits.check_pdf), and
+    each page's objects are let go once read, so memory follows one page, not the document.
+    """
     import io
 
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
+    check_pdf(data, settings or Settings())
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            pages = [_pdf_page(page) for page in pdf.pages]
+            pages = []
+            for page in pdf.pages:
+                pages.append(_pdf_page(page))
+                page.close()
+    except MemoryError:
+        raise  # the reading child refuses the file for its memory, not as a damaged PDF
     except Exception as exc:  # pdfminer raises many types on malformed files; classify the wrapped one
         cause = exc.__cause__ or exc.__context__ or exc
+        if isinstance(cause, MemoryError):  # pdfplumber wraps what pdfminer raised, running out of memory too
+            raise MemoryError from None
         if isinstance(cause, PDFEncryptionError | PDFPasswordIncorrect) or isinstance(
             exc, PDFEncryptionError | PDFPasswordIncorrect
         ):

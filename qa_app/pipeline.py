@@ -9,7 +9,7 @@ from pathlib import Path
 from qa_app.chunk import Chunk, chunk_report, sections
 from qa_app.config import Settings
 from qa_app.figures import Figure, extract_figures
-from qa_app.ingest import Document, IngestError, read_document
+from qa_app.ingest import Document, read_document
 from qa_app.layout import parse_layout
 from qa_app.reports import Report, split_reports
 
@@ -41,14 +41,20 @@ def process_document(doc: Document, settings: Settings) -> FileResult:
 
 
 def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
-    """Read and split one file; raises IngestError with a plain reason when it cannot be read."""
+    """Read and split one file in the reading child (qa_app.limits), under its memory limit and timeout.
+
+    Whatever a file unpacks to, it can only take down the child: this process gets the result, or an
+    IngestError with a plain reason when the file cannot be read or is refused.
+    """
+    from qa_app.limits import read_in_child
+
+    return read_in_child(path, settings, name)
+
+
+def process_file_here(path: Path, settings: Settings, name: str | None = None) -> FileResult:
+    """Read and split one file in this process (the reading child's work); the bounds still apply."""
     t0 = time.perf_counter()
-    doc = read_document(path, name, settings.max_file_bytes)
-    if len(doc.text) > settings.max_text_chars:
-        raise IngestError(
-            f"text too long: {len(doc.text):,} characters, more than the {settings.max_text_chars:,} of a report "
-            "(split it into reports, or raise Settings.max_text_chars)"
-        )
+    doc = read_document(path, name, settings.max_file_bytes, settings)
     result = process_document(doc, settings)
     reading = time.perf_counter() - t0 - result.seconds["figures"]
     return replace(result, seconds={"reading": reading, **result.seconds})

@@ -41,6 +41,34 @@ def test_vectors_match_the_c_engine(torch_e5: TorchE5, texts: list[str]) -> None
 
 
 def test_a_vector_does_not_depend_on_its_batch(torch_e5: TorchE5, texts: list[str]) -> None:
+    """Bit for bit, whatever shares the pass, in any order, in passes of any fill.
+
+    Why this holds on every CPU and not by luck of this one's kernels: every pass is padded to PASS_ROWS rows, so
+    each matrix product of the network is one (M, K, N) problem on one thread, and oneDNN (AMX brgemm on Intel
+    Xeon, AVX-512 BF16 on EPYC) or MKL (fp32) choose blocking and summation order from the shape alone; an
+    output row then depends only on its input row. Attention runs on each window's own contiguous rows (a shape
+    set by the window), layer norm and GELU row by row, pooling in float64 in row order. Before, a pass was as
+    tall as its texts' tokens, and AMX's blocking by M moved a vector by ~2e-3 with its batch.
+    """
+    texts = [*texts[:6], *texts[-4:]]  # six sections, the long one (two windows), Latin, empty: a pass each alone
+    alone = np.stack([torch_e5.encode([t], "passage: ")[0] for t in texts])
     together = torch_e5.encode(texts, "passage: ")
-    alone = np.stack([torch_e5.encode([t], "passage: ")[0] for t in texts[:6]])
-    assert np.allclose(together[:6], alone, atol=1e-5)
+    reverse = torch_e5.encode(texts[::-1], "passage: ")[::-1]
+    rng = np.random.default_rng(7)
+    order = rng.permutation(len(texts))
+    shuffled = np.empty_like(together)
+    shuffled[order] = torch_e5.encode([texts[i] for i in order], "passage: ")
+    in_pairs = np.concatenate([torch_e5.encode(texts[i : i + 2], "passage: ") for i in range(0, len(texts), 2)])
+    duplicated = torch_e5.encode(texts * 4, "passage: ")[: len(texts)]  # fuller passes, other neighbours
+    assert len(torch_e5._passes([len(torch_e5.tokenize(t)) + 2 for t in texts * 4])) > 1  # several passes
+    for other in (together, reverse, shuffled, in_pairs, duplicated):
+        assert np.array_equal(alone, other)
+
+
+def test_a_pass_is_packed_whole_and_never_over_its_rows(torch_e5: TorchE5) -> None:
+    lengths = [512, 512, 512, 300, 300, 7, 1024, 1, 1000]
+    passes = torch_e5._passes(lengths)
+    assert sorted(w for p in passes for w in p) == list(range(len(lengths)))
+    assert all(sum(lengths[w] for w in p) <= torch_e5.PASS_ROWS for p in passes)
+    with pytest.raises(ValueError):
+        torch_e5.forward([[1] * 600, [1] * 500])

@@ -1,8 +1,10 @@
 """The index under stress: a build killed mid-way, two builds at once, the app during a rebuild, 8 threads.
 
-Builds are made slow enough to interrupt by giving them texts the previous index has no vectors for (every
-line of a seed report "revised"), so they embed for seconds. The previous index is always a copy of the
-session's seed index, whose answers are known.
+The builds that are killed or run two at once are `qa-app build` processes driven through the named fault
+points of qa_app.faults (QA_FAULTS): each is killed or paused at a fixed point of its work, so the order of
+events is fixed by construction, never by a timer or by which process the OS runs first. Their corpora are
+seed reports with every line "revised", so the build has texts to embed. The previous index is always a copy
+of the session's seed index, whose answers are known.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ from qa_app.answer import Answer, Engine
 from qa_app.build import build_index
 from qa_app.config import Settings
 from qa_app.embed import get_embedder
+from qa_app.faults import ENV
 from qa_app.index import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,17 +56,84 @@ def qa_app_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "qa_app.cli"]
 
 
-def build_process(corpus: Path, index: Path) -> subprocess.Popen:
-    """`qa-app build` in its own process, as a person would run it in a terminal."""
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_EMBEDDER", "QA_INDEX", "QA_CORPUS")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.Popen(
-        [*qa_app_command(), "build", "--corpus", str(corpus), "--index", str(index)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=ROOT,
-    )
+WAIT = 300  # seconds: generous; a wait that runs out fails the test, it never decides an order
+
+
+@dataclass
+class Build:
+    """A `qa-app build` process; its output goes to files, readable while it runs."""
+
+    proc: subprocess.Popen
+    out: Path
+    err: Path
+
+    def stdout(self) -> str:
+        return self.out.read_text("utf-8")
+
+    def finish(self, timeout: float = 600) -> int:
+        self.proc.wait(timeout)
+        return self.proc.returncode
+
+    def output(self) -> str:
+        return f"exit {self.proc.returncode}\n{self.stdout()}\n{self.err.read_text('utf-8', 'replace')}"
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Callable[..., Build]]:
+    """Start `qa-app build` processes, as a person would in a terminal; any still running at the end are killed."""
+    started: list[Build] = []
+
+    def start(corpus: Path, index: Path, faults: str = "") -> Build:
+        env = {k: v for k, v in os.environ.items() if k not in ("QA_EMBEDDER", "QA_INDEX", "QA_CORPUS", ENV)}
+        env |= {"PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}  # each line in the file as it is printed
+        if faults:
+            env[ENV] = faults
+        n = len(started)
+        out, err = tmp_path / f"build{n}.out", tmp_path / f"build{n}.err"
+        with open(out, "wb") as fo, open(err, "wb") as fe:
+            proc = subprocess.Popen(
+                [*qa_app_command(), "build", "--corpus", str(corpus), "--index", str(index)],
+                stdout=fo,
+                stderr=fe,
+                env=env,
+                cwd=ROOT,
+            )
+        started.append(Build(proc, out, err))
+        return started[-1]
+
+    yield start
+    for build in started:
+        if build.proc.poll() is None:
+            build.proc.kill()
+            build.proc.wait()
+
+
+class Points:
+    """The test's side of the pause handshake of qa_app.faults, for the processes given `pause(...)`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True)
+
+    def pause(self, *points: str) -> str:
+        """The QA_FAULTS value that pauses a process at each of `points`."""
+        return ",".join(f"{point}=pause:{self.folder}" for point in points)
+
+    def is_reached(self, point: str) -> bool:
+        return (self.folder / f"{point}.reached").exists()
+
+    def wait_reached(self, point: str, build: Build) -> None:
+        """Block until `build` is paused at `point`; fail if it ends first or never gets there."""
+        deadline = time.monotonic() + WAIT
+        while not self.is_reached(point):
+            if build.proc.poll() is not None:
+                pytest.fail(f"the build ended before reaching {point}:\n{build.output()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the build did not reach {point} within {WAIT} s")
+            time.sleep(0.01)
+
+    def release(self, point: str) -> None:
+        (self.folder / f"{point}.release").touch()
 
 
 def revised_corpus(folder: Path, names: list[str]) -> Path:
@@ -98,15 +168,12 @@ def comparable(answer: Answer) -> Answer:
     return replace(answer, timings_ms={})
 
 
-def wait_until(condition: Callable[[], object], timeout: float, what: str, proc: subprocess.Popen | None = None):
+def wait_until(condition: Callable[[], object], timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = condition()
         if found:
             return found
-        if proc is not None and proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"the build ended (exit {proc.returncode}) before {what}:\n{out.decode()}\n{err.decode()}")
         time.sleep(0.01)
     pytest.fail(f"timed out waiting for {what}")
 
@@ -114,7 +181,9 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str, proc:
 # --- a build killed mid-way ------------------------------------------------------------------------------------
 
 
-def test_sigkill_mid_build_leaves_the_previous_index_whole(seed_index: Path, tmp_path: Path) -> None:
+def test_sigkill_mid_build_leaves_the_previous_index_whole(
+    seed_index: Path, tmp_path: Path, spawn: Callable[..., Build]
+) -> None:
     index = tmp_path / "index"
     shutil.copytree(seed_index, index)
     before = tree_hashes(index)
@@ -122,17 +191,9 @@ def test_sigkill_mid_build_leaves_the_previous_index_whole(seed_index: Path, tmp
     assert old.found and old.figures[0].value == 519.69
     corpus = revised_corpus(tmp_path / "corpus", SMALL[:2])
 
-    proc = build_process(corpus, index)
-    try:
-        # The temp folder appears when the build starts writing: it then embeds for seconds.
-        wait_until(lambda: temp_dirs(index), 300, "the build's temp folder appeared", proc)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == -signal.SIGKILL  # killed mid-way, not finished
+    # Killed right after its first batch of embeddings: its temp folder written to, nothing swapped yet.
+    build = spawn(corpus, index, faults="embed:batch=kill")
+    assert build.finish() == -signal.SIGKILL, build.output()  # killed mid-way, not finished
 
     assert tree_hashes(index) == before  # not one byte of the previous index changed
     assert not index.with_name("index.old").exists()
@@ -162,64 +223,56 @@ def test_a_later_build_removes_temp_folders_left_by_a_killed_build(seed_index: P
     assert temp_dirs(index) == []
 
 
-# A build process that is killed (SIGKILL) right after write_index has moved the old index aside and before
-# it has moved the new one into place: the one moment between the two renames of the swap.
-_KILLED_BETWEEN_RENAMES = """
-import os, signal, sys
-index = os.path.realpath(sys.argv[1])
-real_replace = os.replace
-def replace(src, dst):
-    real_replace(src, dst)
-    if os.fspath(src) == index:
-        os.kill(os.getpid(), signal.SIGKILL)
-os.replace = replace
-from qa_app.cli import main
-sys.exit(main(["build", "--corpus", sys.argv[2], "--index", sys.argv[1]]))
-"""
-
-
-def test_sigkill_between_the_two_renames_of_the_swap_leaves_an_index(seed_index: Path, tmp_path: Path) -> None:
+def test_sigkill_between_the_two_renames_of_the_swap_leaves_an_index(
+    seed_index: Path, tmp_path: Path, spawn: Callable[..., Build]
+) -> None:
     index, corpus = tmp_path / "index", tmp_path / "corpus"
     shutil.copytree(seed_index, index)
     shutil.copytree(CORPUS, corpus)
     old = comparable(engine_over(index).ask(QUESTION))
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_EMBEDDER", "QA_INDEX", "QA_CORPUS")}
-    run = subprocess.run(
-        [sys.executable, "-c", _KILLED_BETWEEN_RENAMES, str(index), str(corpus)],
-        capture_output=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-    )
-    assert run.returncode == -signal.SIGKILL, run.stderr.decode("utf-8", "replace")
-    assert index.with_name("index.old").is_dir()  # the kill came between the two renames
+
+    # Killed right after write_index moved the old index aside and before it moved the new one into place.
+    build = spawn(corpus, index, faults="index:swap=kill")
+    assert build.finish() == -signal.SIGKILL, build.output()
+    assert index.with_name("index.old").is_dir() and not index.exists()  # the kill came between the two renames
+    assert comparable(engine_over(index).ask(QUESTION)) == old  # readers find the previous index in index.old
+
+    # The next build swaps its index in, then removes index.old.
+    build_index(Settings(corpus_dir=corpus, index_dir=index))
     assert comparable(engine_over(index).ask(QUESTION)) == old
+    assert not index.with_name("index.old").exists()
+    assert temp_dirs(index) == []
 
 
 # --- two builds at once ----------------------------------------------------------------------------------------
 
 
-def test_two_builds_at_once_are_serialised_by_the_lock(seed_index: Path, tmp_path: Path) -> None:
+def test_two_builds_at_once_are_serialised_by_the_lock(
+    seed_index: Path, tmp_path: Path, spawn: Callable[..., Build]
+) -> None:
     index = tmp_path / "index"
     shutil.copytree(seed_index, index)
-    corpus = revised_corpus(tmp_path / "corpus", SMALL[:1])  # new texts: the first build embeds for seconds
-    procs = [build_process(corpus, index), build_process(corpus, index)]
-    try:
-        runs = [p.communicate(timeout=600) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-    outs = [out.decode("utf-8") for out, _ in runs]
-    errs = [err.decode("utf-8", "replace") for _, err in runs]
-    assert [p.returncode for p in procs] == [0, 0], errs
-    waited = [out for out in outs if "waiting for another build to finish" in out]
-    assert len(waited) == 1, outs
-    first = next(out for out in outs if out is not waited[0])
-    assert "indexed 1 files (0 unchanged)" in first, first
+    corpus = revised_corpus(tmp_path / "corpus", SMALL[:1])  # new texts: the first build has some to embed
+    one, two = Points(tmp_path / "first"), Points(tmp_path / "second")
+
+    first = spawn(corpus, index, faults=one.pause("build:locked"))
+    one.wait_reached("build:locked", first)  # the first holds the lock, paused before it reads anything
+    second = spawn(corpus, index, faults=two.pause("build:waiting", "build:locked"))
+    two.wait_reached("build:waiting", second)  # the second found the lock taken and was told so
+    assert "waiting for another build to finish" in second.stdout(), second.output()
+    two.release("build:waiting")
+    two.release("build:locked")  # in advance: build:locked.reached then records when the second got the lock
+    assert not two.is_reached("build:locked")  # cannot be: the first still holds the lock
+    one.release("build:locked")
+
+    assert first.finish() == 0, first.output()
+    assert second.finish() == 0, second.output()
+    assert two.is_reached("build:locked")  # it took the lock once the first had let it go
+    assert "waiting for another build to finish" not in first.stdout()
+    assert "indexed 1 files (0 unchanged)" in first.stdout(), first.output()
     # The second waited, then found the first's index current: nothing read again, nothing embedded.
-    assert "indexed 1 files (1 unchanged)" in waited[0] and "embedded 0 texts" in waited[0], waited[0]
+    assert "indexed 1 files (1 unchanged)" in second.stdout(), second.output()
+    assert "embedded 0 texts" in second.stdout(), second.output()
     rebuilt = engine_over(index)  # loads and verifies every file's hash
     assert list(rebuilt.index.documents["doc"]) == SMALL[:1]
     assert rebuilt.ask(YUEYANG).figures[0].value == 586.11

@@ -33,7 +33,7 @@ build: install
 run: install
 	$(BIN)/qa-app build --if-stale
 	@echo "qa_app: open http://localhost:8501"
-	$(BIN)/streamlit run qa_app/app.py --server.port 8501
+	$(BIN)/streamlit run qa_app/ui/app.py --server.port 8501
 
 lint: install
 	$(BIN)/ruff check .

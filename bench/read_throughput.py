@@ -10,12 +10,12 @@ import argparse
 import time
 from pathlib import Path
 
-from qa_app.chunk import chunk_report, sections
 from qa_app.config import Settings
-from qa_app.figures import extract_figures
-from qa_app.ingest import read_document
-from qa_app.layout import parse_layout
-from qa_app.reports import split_reports
+from qa_app.extract.figures import extract_figures
+from qa_app.readers.ingest import read_document
+from qa_app.structure.chunk import chunk_report, sections
+from qa_app.structure.layout import parse_layout
+from qa_app.structure.reports import split_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 

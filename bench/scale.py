@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-QA = [sys.executable, "-m", "qa_app.cli"]
+QA = [sys.executable, "-m", "qa_app.ui.cli"]
 ENV = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
 BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
 
@@ -123,8 +123,8 @@ def recall(folder: Path, questions: list[str]) -> dict:
 
     from qa_app.config import load_settings
     from qa_app.embed import get_embedder
-    from qa_app.index import load_index
-    from qa_app.retrieve import Dense
+    from qa_app.search.retrieve import Dense
+    from qa_app.store.index import load_index
 
     settings = load_settings()
     index = load_index(folder / "index", settings.embedder, verify=False)

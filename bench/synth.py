@@ -52,8 +52,8 @@ for _path in (ROOT, ROOT / "tests"):
 
 import docgen  # noqa: E402  (tests/docgen.py: the project's .docx / .pdf writers)
 
-from qa_app.ingest import render_blocks  # noqa: E402
-from qa_app.reports import is_title_line  # noqa: E402
+from qa_app.readers.ingest import render_blocks  # noqa: E402
+from qa_app.structure.reports import is_title_line  # noqa: E402
 
 FIRST_YEAR, LAST_YEAR = 2016, 2024
 NEGATIVE_YEARS = (2012, 2013, 2014, 2025, 2026)  # 2015 is stated by every 2016 report as its 上年
@@ -137,7 +137,7 @@ RESERVED_DEPTS = (
 
 
 def _stem(name: str) -> str:
-    """The name without its level ("岳阳市" → "岳阳"), as qa_app.reports.region_stem reads it."""
+    """The name without its level ("岳阳市" → "岳阳"), as qa_app.structure.reports.region_stem reads it."""
     return name[:-1]
 
 
@@ -1583,7 +1583,7 @@ def _check(report: Report) -> None:
 
 
 def txt_bytes(report: Report, seed: int, i: int) -> bytes:
-    """The stored-text convention (qa_app.ingest.render_blocks); some files in CRLF or GB18030."""
+    """The stored-text convention (qa_app.readers.ingest.render_blocks); some files in CRLF or GB18030."""
     text = _render(report.items)
     rng = random.Random(f"{seed}|bytes|{i}")
     if rng.random() < 0.1:

@@ -23,7 +23,9 @@ from qa_app import versions
 from qa_app.config import Settings
 from qa_app.embed import embedder_id, get_embedder
 from qa_app.faults import reached
-from qa_app.index import (
+from qa_app.pipeline import FileResult, process_file
+from qa_app.readers.ingest import IngestError
+from qa_app.store.index import (
     BuildStats,
     Failure,
     IndexUnavailable,
@@ -35,8 +37,6 @@ from qa_app.index import (
     read_manifest,
     write_index,
 )
-from qa_app.ingest import IngestError
-from qa_app.pipeline import FileResult, process_file
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 OUTSIDE = "a link to a file outside the corpus folder: copy the file in instead"
@@ -234,7 +234,7 @@ def _inside(path: Path, folder: Path) -> bool:
 def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileResult]) -> list[Failure]:
     """Read one file into `out`, or name why not; `process_file` reads it in the reading child.
 
-    So a file that unpacks to gigabytes, or hangs the reader, is refused (qa_app.limits: the bounds, the
+    So a file that unpacks to gigabytes, or hangs the reader, is refused (qa_app.readers.limits: the bounds, the
     child's memory limit, its timeout) while this process and the other files of the corpus go on.
     """
     try:

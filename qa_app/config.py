@@ -22,7 +22,7 @@ class Settings:
     # A report's text longer than this (40× the longest seed) is refused: it would take hours to embed and is
     # not one report but an archive or a dump.
     max_text_chars: int = 2_000_000
-    # Reading bounds (qa_app.limits), held whatever a file declares about itself; a file past one is refused.
+    # Reading bounds (qa_app.readers.limits), held whatever a file declares about itself; a file past one is refused.
     # Address space of the child process that reads files (the readers' imports take ~400 MB of it).
     read_memory_bytes: int = 1024 * 2**20
     # Wall-clock seconds one file may take in the reading child before it is killed (PDFs read at ~0.2 s a page).

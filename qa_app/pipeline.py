@@ -6,12 +6,12 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qa_app.chunk import Chunk, chunk_report, sections
 from qa_app.config import Settings
-from qa_app.figures import Figure, extract_figures
-from qa_app.ingest import Document, read_document
-from qa_app.layout import parse_layout
-from qa_app.reports import Report, split_reports
+from qa_app.extract.figures import Figure, extract_figures
+from qa_app.readers.ingest import Document, read_document
+from qa_app.structure.chunk import Chunk, chunk_report, sections
+from qa_app.structure.layout import parse_layout
+from qa_app.structure.reports import Report, split_reports
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,12 @@ def process_document(doc: Document, settings: Settings) -> FileResult:
 
 
 def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
-    """Read and split one file in the reading child (qa_app.limits), under its memory limit and timeout.
+    """Read and split one file in the reading child (qa_app.readers.limits), under its memory limit and timeout.
 
     Whatever a file unpacks to, it can only take down the child: this process gets the result, or an
     IngestError with a plain reason when the file cannot be read or is refused.
     """
-    from qa_app.limits import read_in_child
+    from qa_app.readers.limits import read_in_child
 
     return read_in_child(path, settings, name)
 

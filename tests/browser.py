@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
-# qa_app.app.PLACEHOLDER (importing app.py would run the app)
+# qa_app.ui.app.PLACEHOLDER (importing app.py would run the app)
 PLACEHOLDER = "输入问题，例如：湘潭县信访救助支出多少"
 CHAT_INPUT = '[data-testid="stChatInputTextArea"]'
 MESSAGE = '[data-testid="stChatMessage"]'
@@ -65,7 +65,7 @@ def _tail(path: Path, lines: int = 40) -> str:
 def running_app(
     index_dir: Path, port: int | None = None, corpus_dir: Path | None = None, timeout_s: float = 90.0
 ) -> Iterator[str]:
-    """Run `streamlit run qa_app/app.py` over `index_dir`; yield its URL once healthy, stop it on exit.
+    """Run `streamlit run qa_app/ui/app.py` over `index_dir`; yield its URL once healthy, stop it on exit.
 
     The server's output goes to tests/artifacts/streamlit-<port>.log, whose tail is in the error should the
     server die or not answer within `timeout_s`.
@@ -77,7 +77,7 @@ def running_app(
     env = {**os.environ, "QA_INDEX": str(index_dir), "TQDM_DISABLE": "1"}
     if corpus_dir is not None:
         env["QA_CORPUS"] = str(corpus_dir)
-    cmd = [sys.executable, "-m", "streamlit", "run", "qa_app/app.py", "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", "qa_app/ui/app.py", "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

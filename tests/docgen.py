@@ -1,6 +1,6 @@
 """Generate .docx and .pdf versions of a seed report, for tests that read every format the same way.
 
-A seed report is plain text in the stored-text convention (see `qa_app.ingest`). `seed_blocks` reads it
+A seed report is plain text in the stored-text convention (see `qa_app.readers.ingest`). `seed_blocks` reads it
 back into paragraphs and table rows with the project's own parser; `write_docx` and `write_pdf` then lay
 those out as a real Word document (paragraphs and real tables, a shorter row's trailing grid cells merged
 into its last cell) and as a real PDF (wrapped CJK paragraphs, ruled tables in the built-in STSong-Light
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from qa_app.layout import parse_blocks
+from qa_app.structure.layout import parse_blocks
 
 
 @dataclass

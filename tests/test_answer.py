@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from qa_app.answer import Answer, Engine
 from qa_app.evaluate import evaluate, read_questions
-from qa_app.query import Catalog, parse_query
-from qa_app.retrieve import rrf
-from qa_app.tokens import make_tokenizer
+from qa_app.search.query import Catalog, parse_query
+from qa_app.search.retrieve import rrf
+from qa_app.text.tokens import make_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_FILES = frozenset(p.name for p in (ROOT / "corpus").iterdir() if p.is_file())

@@ -26,12 +26,12 @@ from streamlit.testing.v1 import app_test as app_test_module
 from qa_app.answer import Engine
 from qa_app.build import build_index
 from qa_app.config import Settings
-from qa_app.index import load_index
-from qa_app.retrieve import Within
-from qa_app.view import FIGURE_COLUMNS, figure_headline, filter_figures, plain, to_csv, to_excel
+from qa_app.search.retrieve import Within
+from qa_app.store.index import load_index
+from qa_app.ui.view import FIGURE_COLUMNS, figure_headline, filter_figures, plain, to_csv, to_excel
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "qa_app" / "app.py")
+APP = str(ROOT / "qa_app" / "ui" / "app.py")
 CORPUS = ROOT / "corpus"
 QUESTION = "湘潭县信访救助支出多少"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from qa_app.index import load_tables
+from qa_app.store.index import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def qa_app(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "qa_app.cli", *args],
+        [sys.executable, "-m", "qa_app.ui.cli", *args],
         capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=ROOT, timeout=300,
     )  # fmt: skip
 

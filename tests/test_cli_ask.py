@@ -20,7 +20,7 @@ def qa_app(*args: str, index: Path, stdin: str | bytes | None = None) -> subproc
     env = {**os.environ, "QA_INDEX": str(index), "PYTHONIOENCODING": "utf-8"}
     env.pop("QA_EMBEDDER", None)
     return subprocess.run(
-        [sys.executable, "-m", "qa_app.cli", *args],
+        [sys.executable, "-m", "qa_app.ui.cli", *args],
         input=stdin.encode("utf-8") if isinstance(stdin, str) else stdin,
         capture_output=True,
         env=env,

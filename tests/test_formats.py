@@ -18,9 +18,9 @@ import pytest
 from docgen import BODY_SIZE, Paragraph, Table, cid_font, seed_blocks, write_docx, write_pdf
 
 from qa_app.config import Settings
-from qa_app.ingest import read_document, render_blocks
-from qa_app.layout import parse_blocks
 from qa_app.pipeline import FileResult, process_file
+from qa_app.readers.ingest import read_document, render_blocks
+from qa_app.structure.layout import parse_blocks
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))

@@ -29,7 +29,7 @@ from docgen import cid_font, seed_blocks, write_docx
 from qa_app.answer import Engine, get_engine
 from qa_app.build import index_state, save_upload
 from qa_app.config import Settings
-from qa_app.index import load_tables
+from qa_app.store.index import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
@@ -167,7 +167,7 @@ def write_awkward_files(corpus: Path, outside: Path) -> None:
 def qa_app_build(corpus: Path, index: Path) -> subprocess.CompletedProcess[str]:
     """`qa-app build --corpus C --index I` in a child process, without progress bars or QA_* folders."""
     script = Path(sys.executable).with_name("qa-app")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "qa_app.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "qa_app.ui.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | {"TQDM_DISABLE": "1"}
     return subprocess.run(
         [*command, "build", "--corpus", str(corpus), "--index", str(index)],

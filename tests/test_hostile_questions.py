@@ -20,10 +20,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from qa_app.answer import Answer, Engine
-from qa_app.textnorm import valid_utf8
+from qa_app.text.normalize import valid_utf8
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "qa_app" / "app.py")
+APP = str(ROOT / "qa_app" / "ui" / "app.py")
 XIANGTAN = 519.69  # 湘潭县信访局 2024 信访救助支出, 000_b015b3dd7bb80183.txt
 SURROGATE = b"\xed\xa0\x80".decode("utf-8", "surrogatepass")  # "\ud800": a lone surrogate, not UTF-8 encodable
 
@@ -128,7 +128,7 @@ def test_cli_json_stdin_answers_every_hostile_question_in_order(engine: Engine, 
     env = {**os.environ, "QA_INDEX": str(seed_index), "PYTHONIOENCODING": "utf-8"}
     env.pop("QA_EMBEDDER", None)
     run = subprocess.run(
-        [sys.executable, "-m", "qa_app.cli", "ask", "--json", "-"],
+        [sys.executable, "-m", "qa_app.ui.cli", "ask", "--json", "-"],
         input=b"\n".join(lines) + b"\n",
         capture_output=True,
         env=env,
@@ -163,7 +163,7 @@ def test_cli_json_argv_question_that_is_not_utf8(seed_index: Path, stdout_encodi
     key, _, value = stdout_encoding.partition("=")
     env[key] = value
     run = subprocess.run(
-        [sys.executable, "-m", "qa_app.cli", "ask", "--json", b"\xed\xa0\x80abc\xff"],
+        [sys.executable, "-m", "qa_app.ui.cli", "ask", "--json", b"\xed\xa0\x80abc\xff"],
         capture_output=True,
         env=env,
         cwd=ROOT,

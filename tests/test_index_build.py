@@ -15,7 +15,7 @@ from qa_app.answer import Engine
 from qa_app.build import build_index as build
 from qa_app.config import Settings
 from qa_app.embed import get_embedder
-from qa_app.index import BuildStats, IndexUnavailable, load_index, load_tables
+from qa_app.store.index import BuildStats, IndexUnavailable, load_index, load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -30,10 +30,10 @@ from qa_app.build import build_index
 from qa_app.config import Settings
 from qa_app.embed import get_embedder
 from qa_app.faults import ENV
-from qa_app.index import load_index
+from qa_app.store.index import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "qa_app" / "app.py")
+APP = str(ROOT / "qa_app" / "ui" / "app.py")
 CORPUS = ROOT / "corpus"
 SMALL = ["001_8614dcb30a713240.txt", "003_d2e36f3a4881f76a.txt", "004_be4a0c6940302084.txt"]
 EMBEDDER = Settings().embedder
@@ -53,7 +53,7 @@ NEW_QUESTION = "平江县财政局会议费支出多少"
 
 def qa_app_command() -> list[str]:
     script = Path(sys.executable).with_name("qa-app")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "qa_app.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa_app.ui.cli"]
 
 
 WAIT = 300  # seconds: generous; a wait that runs out fails the test, it never decides an order

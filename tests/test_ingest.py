@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.ingest import IngestError, decode_text, read_document
+from qa_app.readers.ingest import IngestError, decode_text, read_document
 
 SAMPLE = "2024年度湘潭县信访局部门整体支出绩效评价报告\n信访救助支出519.69万元，占比56.42%。\n"
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from qa_app.answer import Engine
-from qa_app.query import Catalog, parse_query, short_names
-from qa_app.tokens import make_tokenizer
+from qa_app.search.query import Catalog, parse_query, short_names
+from qa_app.text.tokens import make_tokenizer
 
 ORGS = {
     "湘潭县教育局": "湘潭县",

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from qa_app.answer import Engine
-from qa_app.index import vector_index
-from qa_app.query import parse_query
-from qa_app.retrieve import Dense, Lexical, Lookup, Within, intersect, stored_vectors, top
-from qa_app.tokens import tokenize
+from qa_app.search.query import parse_query
+from qa_app.search.retrieve import Dense, Lexical, Lookup, Within, intersect, stored_vectors, top
+from qa_app.store.index import vector_index
+from qa_app.text.tokens import tokenize
 
 DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_app.textnorm import normalize
+from qa_app.text.normalize import normalize
 
 
 def test_full_width_digits_and_punctuation_fold() -> None:

@@ -30,8 +30,8 @@ def reader_output(tmp: Path) -> str:
     from docgen import seed_blocks, write_docx, write_pdf
 
     from qa_app.config import Settings
-    from qa_app.index import frames
     from qa_app.pipeline import process_file
+    from qa_app.store.index import frames
 
     seeds = sorted((ROOT / "corpus").glob("*.txt"))
     blocks = seed_blocks(seeds[0].read_text("utf-8"))
@@ -43,7 +43,7 @@ def reader_output(tmp: Path) -> str:
 
 def tokenizer_output() -> str:
     """BM25 terms of every seed line, with and without corpus words in jieba's dictionary."""
-    from qa_app.tokens import make_tokenizer, tokenize
+    from qa_app.text.tokens import make_tokenizer, tokenize
 
     lines = [line for p in sorted((ROOT / "corpus").glob("*.txt")) for line in p.read_text("utf-8").splitlines()]
     plain, named = make_tokenizer(), make_tokenizer(["岳阳市信访局", "信访救助", "渌口区"])
@@ -53,7 +53,7 @@ def tokenizer_output() -> str:
 def passage_code() -> str:
     """The torch passage path's code without docstrings and comments: its vectors differ by CPU kind in the
     last bits, so the code, not an output, is what a version bump must follow."""
-    tree = ast.parse((ROOT / "qa_app/e5torch.py").read_text("utf-8"))
+    tree = ast.parse((ROOT / "qa_app/embed/e5torch.py").read_text("utf-8"))
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         first = body[0] if isinstance(body, list) and body else None

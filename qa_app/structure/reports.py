@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from qa_app.ingest import Document
-from qa_app.layout import Block, Layout
+from qa_app.readers.ingest import Document
+from qa_app.structure.layout import Block, Layout
 
 _CJK = r"\u4e00-\u9fff"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa_app.config import Settings
-from qa_app.ingest import IngestError
+from qa_app.readers.ingest import IngestError
 
 if TYPE_CHECKING:
     from qa_app.pipeline import FileResult
@@ -308,7 +308,7 @@ def check_pdf(data: bytes, settings: Settings) -> None:
 # --- the reading child ---------------------------------------------------------------------------------------
 
 _HEADER = struct.Struct("!Q")  # each message on the pipes: its length, then the pickle
-_CHILD = "from qa_app.limits import serve; serve()"
+_CHILD = "from qa_app.readers.limits import serve; serve()"
 _OUT_OF_MEMORY = 86  # the child's exit code when not even its refusal could be written
 # Signals that end a process out of memory: the kernel's OOM killer, or a failed allocation in C code.
 _KILLED_BY = (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS)

@@ -8,7 +8,7 @@ Files (all plain, no pickles):
     reports.parquet   report_id, doc, index, title, org, region, year, type, start, end
     chunks.parquet    chunk_id, doc, report_id, kind, section, start, end, text, index_text, key
                       (row i is vector i of vectors.faiss and document i of bm25/)
-    figures.parquet   see qa_app.figures for the columns, plus metric_row (row of metrics.npy, -1: none)
+    figures.parquet   see qa_app.extract.figures for the columns, plus metric_row (row of metrics.npy, -1: none)
     vectors.faiss     FAISS inner-product index over the chunks' unit vectors: flat (exact) up to
                       Settings.exact_max_sections chunks, HNSW (approximate, sub-linear) above
     metrics.npy       unit vectors of the distinct metric labels, float32 (labels in metrics.parquet)
@@ -40,11 +40,11 @@ import pandas as pd
 from qa_app import versions
 from qa_app.config import Settings
 from qa_app.embed import Embedder, embed_cached, embedder_id, text_key
+from qa_app.extract.figures import figures_frame
 from qa_app.faults import reached
-from qa_app.figures import figures_frame
 from qa_app.pipeline import FileResult
-from qa_app.reports import region_stem
-from qa_app.tokens import make_tokenizer, tokenize
+from qa_app.structure.reports import region_stem
+from qa_app.text.tokens import make_tokenizer, tokenize
 
 SCHEMA_VERSION = 2
 TABLES = ("documents", "reports", "chunks", "figures", "metrics")

@@ -25,11 +25,11 @@ import pandas as pd
 
 from qa_app.config import Settings, load_settings
 from qa_app.embed import Embedder, get_embedder
-from qa_app.index import Index, built_stamp, load_index
-from qa_app.query import Catalog, Query, parse_query
-from qa_app.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Within, intersect, search
-from qa_app.textnorm import valid_utf8
-from qa_app.tokens import CJK_RUN, tokenize
+from qa_app.search.query import Catalog, Query, parse_query
+from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Within, intersect, search
+from qa_app.store.index import Index, built_stamp, load_index
+from qa_app.text.normalize import valid_utf8
+from qa_app.text.tokens import CJK_RUN, tokenize
 
 UNIGRAM_WEIGHT = 0.25
 _FILLER = set("的了在是为和与及其之")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from qa_app.query import Query
+from qa_app.search.query import Query
 
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})年")
 

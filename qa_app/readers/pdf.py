@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import pdfplumber
 
 from qa_app.config import Settings
-from qa_app.ingest import IngestError, render_blocks
-from qa_app.limits import check_pdf
+from qa_app.readers.ingest import IngestError, render_blocks
+from qa_app.readers.limits import check_pdf
 
 # Characters that may not start a line: line breaking carries the character before them along.
 _NO_LINE_START = set("，。、；：？！）》」』】〕〉’”…%,.;:?!)]}·—～")
@@ -61,7 +61,7 @@ class _Page:
 def pdf_text(data: bytes, settings: Settings | None = None) -> str:
     """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order.
 
-    The streams, pages and images are checked against the bounds first (qa_app.limits.check_pdf), and
+    The streams, pages and images are checked against the bounds first (qa_app.readers.limits.check_pdf), and
     each page's objects are let go once read, so memory follows one page, not the document.
     """
     import io

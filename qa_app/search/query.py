@@ -25,8 +25,8 @@ import jieba
 import jieba.posseg
 import pandas as pd
 
-from qa_app.reports import ORG_NAME, REGION_SUFFIX, region_stem
-from qa_app.textnorm import normalize
+from qa_app.structure.reports import ORG_NAME, REGION_SUFFIX, region_stem
+from qa_app.text.normalize import normalize
 
 # A year, not an amount: "2024", "2024年度", "2024项目支出", but not "2000万元", "2024人" or "2024.5".
 _YEAR = re.compile(

@@ -7,7 +7,7 @@ manifest's time stamp): a question never reloads it, and a finished rebuild is p
 
 Nothing from a report or a question is rendered as HTML or markdown: labels go through `view.plain`,
 source text through `view.source_html` / `view.text_html` (escaped), tables through st.dataframe.
-Run with `make run`, or `streamlit run qa_app/app.py` after `qa-app build`.
+Run with `make run`, or `streamlit run qa_app/ui/app.py` after `qa-app build`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from qa_app.answer import Answer, Engine
 from qa_app.build import BuildError, BuildReport, build_index, safe_name, save_upload
 from qa_app.config import Settings, load_settings
 from qa_app.embed import EmbedderUnavailable, get_embedder
-from qa_app.index import IndexUnavailable, built_stamp, load_index
-from qa_app.ingest import IngestError
 from qa_app.pipeline import process_file
-from qa_app.retrieve import Within
-from qa_app.view import (
+from qa_app.readers.ingest import IngestError
+from qa_app.search.retrieve import Within
+from qa_app.store.index import IndexUnavailable, built_stamp, load_index
+from qa_app.ui.view import (
     chart_frame,
     citation_label,
     documents_frame,
@@ -205,7 +205,7 @@ def upload_view(settings: Settings) -> None:
 def check_readable(name: str, data: bytes, settings: Settings) -> None:
     """Read an upload before it joins the corpus, so an unreadable file is refused with its reason.
 
-    `process_file` reads in the reading child under the bounds of qa_app.limits: an upload that unpacks
+    `process_file` reads in the reading child under the bounds of qa_app.readers.limits: an upload that unpacks
     to gigabytes is refused there, and this process (every session of the app) never holds it.
     """
     with tempfile.TemporaryDirectory() as tmp:

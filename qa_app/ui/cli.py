@@ -28,8 +28,8 @@ from qa_app.build import BuildError, build_index, index_state
 from qa_app.config import Settings, load_settings
 from qa_app.embed import EmbedderUnavailable
 from qa_app.evaluate import evaluate, read_questions, report
-from qa_app.index import IndexUnavailable
-from qa_app.textnorm import valid_utf8
+from qa_app.store.index import IndexUnavailable
+from qa_app.text.normalize import valid_utf8
 
 
 class Bars:

@@ -14,7 +14,7 @@ import re
 import pandas as pd
 
 from qa_app.answer import Answer, Citation, shown
-from qa_app.retrieve import Within
+from qa_app.search.retrieve import Within
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
 _FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.])")

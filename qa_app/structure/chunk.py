@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import cn2an
 
 from qa_app.config import Settings
-from qa_app.ingest import Document
-from qa_app.layout import NUMERIC_CELL, Layout, RowContext, is_numeric_cell, strip_paren_unit
-from qa_app.reports import Report, clean_line
+from qa_app.readers.ingest import Document
+from qa_app.structure.layout import NUMERIC_CELL, Layout, RowContext, is_numeric_cell, strip_paren_unit
+from qa_app.structure.reports import Report, clean_line
 
 _HEADINGS = (
     (0.0, re.compile(r"^第[一二三四五六七八九十百]+(?:部分|章|节)\s*")),

@@ -1,0 +1,24 @@
+"""The domain vocabulary as data: one TOML file per concept in this folder, loaded once.
+
+Adding a department's words, a unit or a synonym is an edit of a data file, reviewed like one; the code
+that uses a list turns it into a pattern with `alternation`, longest first so that a longer word wins.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from importlib.resources import files
+
+
+@cache
+def load(name: str) -> dict:
+    """The parsed `<name>.toml` of this folder."""
+    return tomllib.loads(files(__package__).joinpath(f"{name}.toml").read_text("utf-8"))
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A regex alternation of `words`, escaped, longest first (no group)."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))

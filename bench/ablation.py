@@ -17,13 +17,13 @@ import bm25s
 import faiss
 import numpy as np
 
-from qa_app.answer import Engine
 from qa_app.config import load_settings
 from qa_app.embed import get_embedder
+from qa_app.engine import Engine
 from qa_app.evaluate import evaluate, read_questions
 from qa_app.search.query import parse_query
 from qa_app.search.retrieve import scope, search
-from qa_app.store.index import Index, load_index
+from qa_app.store.loader import Index, load_index
 from qa_app.text.tokens import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent

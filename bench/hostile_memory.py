@@ -28,9 +28,8 @@ from docgen import seed_blocks, write_docx, write_pdf  # noqa: E402
 from test_hostile_archives import HOSTILE, SEED  # noqa: E402
 
 from qa_app.config import Settings  # noqa: E402
-from qa_app.pipeline import process_file  # noqa: E402
-from qa_app.readers.ingest import IngestError  # noqa: E402
-from qa_app.readers.limits import _child  # noqa: E402
+from qa_app.readers.base import IngestError  # noqa: E402
+from qa_app.sandbox import _child, process_file  # noqa: E402
 
 UNPACKS = {  # what each hostile file claims to unpack to, for the table
     "bomb 3GB.docx": "3 GB of XML",

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from ask_latency import pct, questions
 
-from qa_app.answer import Answer, Engine, get_engine
+from qa_app.answer.contract import Answer
 from qa_app.config import load_settings
+from qa_app.engine import Engine, get_engine
 
 
 def comparable(answer: Answer) -> Answer:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qa_app.config import Settings
 from qa_app.extract.figures import extract_figures
-from qa_app.readers.ingest import read_document
+from qa_app.readers import read_document
 from qa_app.structure.chunk import chunk_report, sections
 from qa_app.structure.layout import parse_layout
 from qa_app.structure.reports import split_reports

@@ -124,7 +124,7 @@ def recall(folder: Path, questions: list[str]) -> dict:
     from qa_app.config import load_settings
     from qa_app.embed import get_embedder
     from qa_app.search.retrieve import Dense
-    from qa_app.store.index import load_index
+    from qa_app.store.loader import load_index
 
     settings = load_settings()
     index = load_index(folder / "index", settings.embedder, verify=False)

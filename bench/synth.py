@@ -52,7 +52,7 @@ for _path in (ROOT, ROOT / "tests"):
 
 import docgen  # noqa: E402  (tests/docgen.py: the project's .docx / .pdf writers)
 
-from qa_app.readers.ingest import render_blocks  # noqa: E402
+from qa_app.readers.base import render_blocks  # noqa: E402
 from qa_app.structure.reports import is_title_line  # noqa: E402
 
 FIRST_YEAR, LAST_YEAR = 2016, 2024
@@ -137,7 +137,7 @@ RESERVED_DEPTS = (
 
 
 def _stem(name: str) -> str:
-    """The name without its level ("岳阳市" → "岳阳"), as qa_app.structure.reports.region_stem reads it."""
+    """The name without its level ("岳阳市" → "岳阳"), as qa_app.text.names.region_stem reads it."""
     return name[:-1]
 
 

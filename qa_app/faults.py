@@ -4,7 +4,7 @@ A build calls `reached(point)` at a few moments worth interrupting:
 
     build:locked    the build lock has just been taken (qa_app.build.build_lock)
     build:waiting   the lock is held by another build: `waiting()` was called, the blocking wait starts next
-    embed:batch     one batch of passages has been embedded (qa_app.embed.embed_cached)
+    embed:batch     one batch of passages has been embedded (qa_app.embed.base.embed_cached)
     index:swap      between the two renames of the swap: index → index.old done, new → index not yet
 
 Nothing happens unless the environment variable QA_FAULTS names the point, as a comma-separated list of

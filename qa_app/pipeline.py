@@ -8,7 +8,7 @@ from pathlib import Path
 
 from qa_app.config import Settings
 from qa_app.extract.figures import Figure, extract_figures
-from qa_app.readers.ingest import Document, read_document
+from qa_app.readers import Document, read_document
 from qa_app.structure.chunk import Chunk, chunk_report, sections
 from qa_app.structure.layout import parse_layout
 from qa_app.structure.reports import Report, split_reports
@@ -40,19 +40,8 @@ def process_document(doc: Document, settings: Settings) -> FileResult:
     return FileResult(doc, reports, chunks, figures, {"figures": on_figures})
 
 
-def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
-    """Read and split one file in the reading child (qa_app.readers.limits), under its memory limit and timeout.
-
-    Whatever a file unpacks to, it can only take down the child: this process gets the result, or an
-    IngestError with a plain reason when the file cannot be read or is refused.
-    """
-    from qa_app.readers.limits import read_in_child
-
-    return read_in_child(path, settings, name)
-
-
 def process_file_here(path: Path, settings: Settings, name: str | None = None) -> FileResult:
-    """Read and split one file in this process (the reading child's work); the bounds still apply."""
+    """Read and split one file in this process: the reading child's work (qa_app.sandbox); the bounds still apply."""
     t0 = time.perf_counter()
     doc = read_document(path, name, settings.max_file_bytes, settings)
     result = process_document(doc, settings)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.answer import Engine, get_engine
 from qa_app.build import build_index
 from qa_app.config import Settings
-from qa_app.pipeline import FileResult, process_file
+from qa_app.engine import Engine, get_engine
+from qa_app.pipeline import FileResult
+from qa_app.sandbox import process_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

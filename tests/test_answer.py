@@ -17,9 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_app.answer import Answer, Engine
+from qa_app.answer.contract import Answer
+from qa_app.engine import Engine
 from qa_app.evaluate import evaluate, read_questions
-from qa_app.search.query import Catalog, parse_query
+from qa_app.search.catalog import Catalog
+from qa_app.search.query import parse_query
 from qa_app.search.retrieve import rrf
 from qa_app.text.tokens import make_tokenizer
 

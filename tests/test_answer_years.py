@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa_app.answer import Engine, get_engine
 from qa_app.build import build_index
 from qa_app.config import Settings
+from qa_app.engine import Engine, get_engine
 
 REPORT = """南山县民政局{year}年度部门整体支出绩效自评报告
 

@@ -23,11 +23,11 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from qa_app.answer import Engine
 from qa_app.build import build_index
 from qa_app.config import Settings
+from qa_app.engine import Engine
 from qa_app.search.retrieve import Within
-from qa_app.store.index import load_index
+from qa_app.store.loader import load_index
 from qa_app.ui.view import FIGURE_COLUMNS, figure_headline, filter_figures, plain, to_csv, to_excel
 
 ROOT = Path(__file__).resolve().parent.parent

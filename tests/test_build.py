@@ -14,11 +14,11 @@ import pytest
 import qa_app.build
 import qa_app.ui.cli
 import qa_app.versions
-from qa_app.answer import Engine
 from qa_app.build import BuildError, build_index, build_lock, file_sha256, index_state, safe_name, save_upload
 from qa_app.config import Settings
+from qa_app.engine import Engine
 from qa_app.search.retrieve import Lookup, Within
-from qa_app.store.index import load_tables
+from qa_app.store.loader import load_tables
 from qa_app.ui.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa_app.config import Settings
-from qa_app.pipeline import FileResult, process_file
+from qa_app.pipeline import FileResult
+from qa_app.sandbox import process_file
 
 TITLE = "2024年度某某县民政局部门整体支出绩效自评报告\n"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from qa_app.store.index import load_tables
+from qa_app.store.loader import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ import pytest
 from browser import ARTIFACTS, CHROMIUM, ask, browser_page, chat_input, running_app
 from playwright.sync_api import expect
 
-from qa_app.store.index import load_tables
+from qa_app.store.loader import load_tables
 
 SCREENSHOT = ARTIFACTS / "e2e_answer.png"
 

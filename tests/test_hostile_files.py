@@ -26,10 +26,10 @@ import pandas as pd
 import pytest
 from docgen import cid_font, seed_blocks, write_docx
 
-from qa_app.answer import Engine, get_engine
 from qa_app.build import index_state, save_upload
 from qa_app.config import Settings
-from qa_app.store.index import load_tables
+from qa_app.engine import Engine, get_engine
+from qa_app.store.loader import load_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"

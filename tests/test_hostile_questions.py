@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qa_app.answer import Answer, Engine
+from qa_app.answer.contract import Answer
+from qa_app.engine import Engine
 from qa_app.text.normalize import valid_utf8
 
 ROOT = Path(__file__).resolve().parent.parent

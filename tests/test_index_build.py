@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_app.answer import Engine
 from qa_app.build import build_index as build
 from qa_app.config import Settings
 from qa_app.embed import get_embedder
-from qa_app.store.index import BuildStats, IndexUnavailable, load_index, load_tables
+from qa_app.engine import Engine
+from qa_app.store.loader import load_index, load_tables
+from qa_app.store.manifest import IndexUnavailable
+from qa_app.store.writer import BuildStats
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

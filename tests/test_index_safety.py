@@ -25,12 +25,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qa_app.answer import Answer, Engine
+from qa_app.answer.contract import Answer
 from qa_app.build import build_index
 from qa_app.config import Settings
 from qa_app.embed import get_embedder
+from qa_app.engine import Engine
 from qa_app.faults import ENV
-from qa_app.store.index import load_index
+from qa_app.store.loader import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "qa_app" / "ui" / "app.py")

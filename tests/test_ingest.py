@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.readers.ingest import IngestError, decode_text, read_document
+from qa_app.readers import IngestError, read_document
+from qa_app.readers.plain import decode_text
 
 SAMPLE = "2024年度湘潭县信访局部门整体支出绩效评价报告\n信访救助支出519.69万元，占比56.42%。\n"
 

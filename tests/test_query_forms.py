@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from qa_app.answer import Engine
-from qa_app.search.query import Catalog, parse_query, short_names
+from qa_app.engine import Engine
+from qa_app.search.catalog import Catalog, short_names
+from qa_app.search.query import parse_query
 from qa_app.text.tokens import make_tokenizer
 
 ORGS = {

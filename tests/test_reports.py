@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa_app.config import Settings
-from qa_app.pipeline import process_file
+from qa_app.sandbox import process_file
 
 
 def reports(tmp_path: Path, text: str) -> list[tuple[str, str, str, int | None, str]]:

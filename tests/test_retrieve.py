@@ -11,10 +11,10 @@ import faiss
 import numpy as np
 import pytest
 
-from qa_app.answer import Engine
+from qa_app.engine import Engine
 from qa_app.search.query import parse_query
 from qa_app.search.retrieve import Dense, Lexical, Lookup, Within, intersect, stored_vectors, top
-from qa_app.store.index import vector_index
+from qa_app.store.writer import vector_index
 from qa_app.text.tokens import tokenize
 
 DEV = Path(__file__).parent / "data" / "dev_questions.jsonl"

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.answer import Answer, Citation, FigureOut, Passage
+from qa_app.answer.contract import Answer, Citation, FigureOut, Passage
 from qa_app.config import Settings
 from qa_app.evaluate import judge, read_questions
-from qa_app.pipeline import FileResult, process_file
+from qa_app.pipeline import FileResult
+from qa_app.sandbox import process_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import synth

@@ -30,8 +30,8 @@ def reader_output(tmp: Path) -> str:
     from docgen import seed_blocks, write_docx, write_pdf
 
     from qa_app.config import Settings
-    from qa_app.pipeline import process_file
-    from qa_app.store.index import frames
+    from qa_app.sandbox import process_file
+    from qa_app.store.writer import frames
 
     seeds = sorted((ROOT / "corpus").glob("*.txt"))
     blocks = seed_blocks(seeds[0].read_text("utf-8"))

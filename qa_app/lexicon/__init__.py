@@ -22,3 +22,12 @@ def load(name: str) -> dict:
 def alternation(words: Iterable[str]) -> str:
     """A regex alternation of `words`, escaped, longest first (no group)."""
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def ordered(words: Iterable[str]) -> str:
+    """A regex alternation of `words`, escaped, in the order given (no group).
+
+    For lists whose order is part of their meaning: after a lazy quantifier or before a lookahead the
+    first word that fits wins, so the data file keeps a longer word before a shorter one it starts with.
+    """
+    return "|".join(re.escape(w) for w in words)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import pdfplumber
 
 from qa_app.config import Settings
-from qa_app.readers.ingest import IngestError, render_blocks
-from qa_app.readers.limits import check_pdf
+from qa_app.readers.base import IngestError, render_blocks
+from qa_app.readers.bounds import check_pdf
 
 # Characters that may not start a line: line breaking carries the character before them along.
 _NO_LINE_START = set("，。、；：？！）》」』】〕〉’”…%,.;:?!)]}·—～")
@@ -61,19 +61,20 @@ class _Page:
 def pdf_text(data: bytes, settings: Settings | None = None) -> str:
     """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order.
 
-    The streams, pages and images are checked against the bounds first (qa_app.readers.limits.check_pdf), and
+    The streams, pages and images are checked against the bounds first (qa_app.readers.bounds.check_pdf), and
     each page's objects are let go once read, so memory follows one page, not the document.
     """
     import io
 
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
-    check_pdf(data, settings or Settings())
+    settings = settings or Settings()
+    check_pdf(data, settings)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = []
             for page in pdf.pages:
-                pages.append(_pdf_page(page))
+                pages.append(_pdf_page(page, settings))
                 page.close()
     except MemoryError:
         raise  # the reading child refuses the file for its memory, not as a damaged PDF
@@ -86,35 +87,43 @@ def pdf_text(data: bytes, settings: Settings | None = None) -> str:
         ):
             raise IngestError("encrypted PDF (password protected)") from exc
         raise IngestError("not a readable PDF (damaged or incomplete file)") from exc
-    blocks = _pdf_page_blocks(pages)
+    blocks = _pdf_page_blocks(pages, settings)
     if not any(b.strip() if isinstance(b, str) else any(c.strip() for c in b) for b in blocks):
         raise IngestError("no text layer (scanned PDF?)")
     return render_blocks(blocks)
 
 
-def _pdf_page(page: pdfplumber.page.Page) -> _Page:
+def _pdf_page(page: pdfplumber.page.Page, settings: Settings) -> _Page:
     """Ruled tables (row by row, cell by cell) and the text lines outside them, ordered top to bottom."""
     page = page.dedupe_chars()
     tables = page.find_tables()
-    chars = page.chars
     boxes = [t.bbox for t in tables]
     items: list[tuple[float, _Item]] = []
-    outside = [c for c in chars if not any(_inside(c, box) for box in boxes)]
+    outside = page.filter(lambda obj: _is_char(obj) and not any(_inside(obj, box) for box in boxes))
     items.extend((ln.top, ln) for ln in _text_lines(outside))
     for table in tables:
-        table_chars = [c for c in chars if _inside(c, table.bbox)]
+        table_chars = page.filter(lambda obj, box=table.bbox: _is_char(obj) and _inside(obj, box))
         for row in table.rows:
-            row_chars = [c for c in table_chars if _inside(c, row.bbox)]
-            cells = [_cell_text([c for c in row_chars if _inside(c, box)], box) for box in row.cells if box]
+            row_chars = table_chars.filter(lambda obj, box=row.bbox: _inside(obj, box))
+            cells = [
+                _cell_text(row_chars.filter(lambda obj, box=box: _inside(obj, box)), box, settings)
+                for box in row.cells
+                if box
+            ]
             items.append((row.bbox[1], cells))
     items.sort(key=lambda item: item[0])
     # A page number stands apart above or below the text; it is no part of the text around it.
     for end, inner in ((-1, -2), (0, 1)):
         if not items or not isinstance(line := items[end][1], _Line) or not _PAGE_NUMBER.match(line.text):
             continue
-        if len(items) == 1 or abs(items[inner][0] - line.top) > 2.5 * (line.bottom - line.top):
+        gap = settings.pdf_page_number_gap_lines * (line.bottom - line.top)
+        if len(items) == 1 or abs(items[inner][0] - line.top) > gap:
             items.pop(end)
     return _Page(items)
+
+
+def _is_char(obj: dict) -> bool:
+    return obj["object_type"] == "char"
 
 
 def _inside(char: dict, box: tuple[float, float, float, float]) -> bool:
@@ -123,14 +132,15 @@ def _inside(char: dict, box: tuple[float, float, float, float]) -> bool:
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
-def _text_lines(chars: list[dict]) -> list[_Line]:
-    """Lines of text; the document's own spaces are kept, and a wide gap without any reads as one space."""
-    from pdfplumber.utils.text import chars_to_textmap
+def _text_lines(page: pdfplumber.page.Page) -> list[_Line]:
+    """Lines of text of a page's characters (a filtered page: only those of one region).
 
-    if not chars:
+    The document's own spaces are kept, and a wide gap without any reads as one space.
+    """
+    if not page.chars:
         return []
     lines: list[_Line] = []
-    for ln in chars_to_textmap(chars, keep_blank_chars=True).extract_text_lines(strip=True, return_chars=True):
+    for ln in page.extract_text_lines(strip=True, return_chars=True, keep_blank_chars=True):
         body = [c for c in ln["chars"] if c["text"].strip()]
         text = ln["text"].strip()
         if not body or not text:
@@ -166,66 +176,68 @@ def _latin(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch in ".,%-+/")
 
 
-def _cell_text(chars: list[dict], box: tuple[float, float, float, float]) -> str:
-    """A cell's paragraphs, its wrapped lines re-joined against the cell's inner right edge."""
-    lines = _text_lines(chars)
+def _cell_text(cell: pdfplumber.page.Page, box: tuple[float, float, float, float], settings: Settings) -> str:
+    """A cell's paragraphs (`cell`: the page filtered to its characters), wrapped lines re-joined against the
+    cell's inner right edge."""
+    lines = _text_lines(cell)
     if not lines:
         return ""
     pad = max(0.0, min(ln.x0 for ln in lines) - box[0])  # cell margins are set alike on both sides
-    right = max(box[2] - pad, _right_margin(lines))
+    right = max(box[2] - pad, _right_margin(lines, settings))
     paragraphs: list[list[_Line]] = []
     for prev, line in zip([None, *lines], lines, strict=False):
-        if prev is not None and _wrapped(prev, line, right):
+        if prev is not None and _wrapped(prev, line, right, settings):
             paragraphs[-1].append(line)
         else:
             paragraphs.append([line])
     return "\n".join(_join_lines(p) for p in paragraphs)
 
 
-def _right_margin(lines: list[_Line]) -> float:
+def _right_margin(lines: list[_Line], settings: Settings) -> float:
     """Where full lines end: the rightmost end two lines share, not counting punctuation hung into the margin."""
     ends = [ln.x1 for ln in lines if ln.text[-1] not in _PUNCT_END] or [ln.x1 for ln in lines]
-    return _shared_edge(ends, outermost=max)
+    return _shared_edge(ends, max, settings.pdf_edge_tolerance_pt)
 
 
-def _shared_edge(values: list[float], outermost: Callable[..., float]) -> float:
+def _shared_edge(values: list[float], outermost: Callable[..., float], tolerance: float) -> float:
     """The outermost position (`min` or `max`) that at least two lines reach alike; else the outermost one.
 
     One stray line (a note in the margin, an overlong word) then does not move the margin of the text.
     """
     ordered = sorted(values, reverse=outermost is max)
     for a, b in itertools.pairwise(ordered):
-        if abs(a - b) <= 1.0:
+        if abs(a - b) <= tolerance:
             return a
     return outermost(values, default=0.0)
 
 
-def _wrapped(prev: _Line, line: _Line, right: float) -> bool:
+def _wrapped(prev: _Line, line: _Line, right: float, settings: Settings) -> bool:
     """True when `line` continues `prev` because `prev` had no room for its first word.
 
     A sentence that ends where the next line opens a numbered item ("。" then "（4）") ends its paragraph
     even when the item's marker would not have fitted after it.
     """
-    if abs(prev.size - line.size) > 0.15 * max(prev.size, line.size):
+    if abs(prev.size - line.size) > settings.pdf_same_size_ratio * max(prev.size, line.size):
         return False
     if prev.text[-1] in _SENTENCE_STOP and _LIST_ITEM.match(line.text):
         return False
     # The tolerance covers a space that the break swallowed and small differences in glyph widths.
-    return prev.x1 + line.lead_width > right - 0.35 * line.size
+    return prev.x1 + line.lead_width > right - settings.pdf_wrap_tolerance * line.size
 
 
-def _pdf_page_blocks(pages: list[_Page]) -> list[str | list[str]]:
+def _pdf_page_blocks(pages: list[_Page], settings: Settings) -> list[str | list[str]]:
     """Paragraphs (re-joined across lines and pages) and table rows of a whole document, in order."""
     body = [item for page in pages for _, item in page.items if isinstance(item, _Line)]
     if not body:
         return [item for page in pages for _, item in page.items if not isinstance(item, _Line)]
-    left = _shared_edge([ln.x0 for ln in body], outermost=min)
-    right = _right_margin(body)
+    left = _shared_edge([ln.x0 for ln in body], min, settings.pdf_edge_tolerance_pt)
+    right = _right_margin(body, settings)
+    same = settings.pdf_same_size_ratio
     gaps = [
         b.top - a.bottom
         for page in pages
         for (_, a), (_, b) in itertools.pairwise(page.items)
-        if isinstance(a, _Line) and isinstance(b, _Line) and abs(a.size - b.size) < 0.15 * a.size
+        if isinstance(a, _Line) and isinstance(b, _Line) and abs(a.size - b.size) < same * a.size
     ]
     usual_gap = _median([g for g in gaps if g >= 0])
     blocks: list[str | list[str]] = []
@@ -245,11 +257,15 @@ def _pdf_page_blocks(pages: list[_Page]) -> list[str | list[str]]:
                 blocks.append(item)
                 prev = None
                 continue
-            spaced = prev is not None and not new_page and item.top - prev.bottom > usual_gap + 0.4 * item.size
+            spaced = (
+                prev is not None
+                and not new_page
+                and item.top - prev.bottom > usual_gap + settings.pdf_paragraph_gap * item.size
+            )
             continues = (
                 prev is not None
-                and item.x0 <= left + 0.5 * item.size  # an indented line opens a paragraph
-                and _wrapped(prev, item, right)
+                and item.x0 <= left + settings.pdf_indent * item.size  # an indented line opens a paragraph
+                and _wrapped(prev, item, right, settings)
                 and not spaced
             )
             if not continues:

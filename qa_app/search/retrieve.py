@@ -176,6 +176,7 @@ class Lexical:
 
     @classmethod
     def of(cls, bm25: bm25s.BM25) -> Lexical:
+        # bm25s has no accessor for its sparse matrix: `scores` is the plain attribute its own index/load set.
         s = bm25.scores
         shape = (int(s["num_docs"]), len(s["indptr"]) - 1)
         by_token = sparse.csc_matrix((s["data"], s["indices"], s["indptr"]), shape=shape)

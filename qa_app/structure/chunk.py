@@ -13,23 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import cn2an
-
 from qa_app.config import Settings
-from qa_app.readers.ingest import Document
+from qa_app.readers.base import Document
 from qa_app.structure.layout import NUMERIC_CELL, Layout, RowContext, is_numeric_cell, strip_paren_unit
-from qa_app.structure.reports import Report, clean_line
+from qa_app.structure.reports import Report
+from qa_app.text.headings import clean_line, heading_of
 
-_HEADINGS = (
-    (0.0, re.compile(r"^第[一二三四五六七八九十百]+(?:部分|章|节)\s*")),
-    (1.0, re.compile(r"^[一二三四五六七八九十]+\s*[、.]\s*")),
-    (2.0, re.compile(r"^\([一二三四五六七八九十]+\)\s*")),
-    (3.0, re.compile(r"^\d{1,2}(?:\s*[、.](?!\d)|\s)\s*")),
-    (4.0, re.compile(r"^\(\d{1,2}\)\s*")),
-)
-LABEL_LEVEL = 0.5  # a label cell heads a section below 第X部分 and above 一、
-CAPTION_LEVEL = 5.0  # a short unnumbered line right above a table names that table
-_HEADING_END = re.compile(r"[。:;!?]")
+# `sections` is called without settings: the heading levels are the defaults (qa_app.config).
+_SETTINGS = Settings()
+
 _SENTENCE_END = re.compile(r"[^。;!?\n]*(?:[。;!?]+|\n+|$)")
 _SPACES = re.compile(r"\s+")
 
@@ -62,46 +54,6 @@ class _Unit:
     content: str  # what gets indexed for this unit
     kind: str
     heading: tuple[str, ...]
-
-
-_MD_HEADING = re.compile(r"^\s*(#{1,6})\s+(\S.*)$")
-
-
-def heading_of(line: str) -> tuple[float, str, int] | None:
-    """(level, heading text, number) when the line opens a section: "（一）基本支出情况。", "## 部门概况"."""
-    if md := _MD_HEADING.match(line):
-        inner = heading_of(md.group(2))
-        text = inner[1] if inner else _SPACES.sub("", clean_line(md.group(2)).replace("*", ""))
-        return min(len(md.group(1)) - 1, 4) * 1.0, text, inner[2] if inner else 0
-    text = clean_line(line).replace("*", "")
-    for level, marker in _HEADINGS:
-        m = marker.match(text)
-        if not m:
-            continue
-        rest = text[m.end() :]
-        end = _HEADING_END.search(rest)
-        number = _number(text[: m.end()])
-        if end is None and 0 < len(rest) <= 30:
-            return level, _SPACES.sub("", rest), number
-        if end is not None and 0 < end.start() <= 25:
-            # A whole line that is one listed sentence ("（5）检查指导各区、县…工作。") is not a heading.
-            if end.end() >= len(rest.rstrip()) and level >= 3.0 and re.search(r"[、,]", rest[: end.start()]):
-                return None
-            return level, _SPACES.sub("", rest[: end.start()]), number
-        return None
-    return None
-
-
-def _number(marker: str) -> int:
-    """The number of a heading marker: "（十二）" → 12, "3." → 3."""
-    digits = re.sub(r"\D", "", marker)
-    if digits:
-        return int(digits)
-    numeral = re.sub(r"[^一二三四五六七八九十百]", "", marker)
-    try:
-        return int(cn2an.cn2an(numeral, "normal")) if numeral else 0
-    except ValueError:  # "十十": a marker no numbering continues
-        return 0
 
 
 def _label_row(cells: list[str]) -> bool:
@@ -178,7 +130,7 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
     for i, block in enumerate(inside):
         if not block.is_row:
             if i > 0 and inside[i - 1].is_row:  # the table ended: its caption no longer heads the text
-                while stack and stack[-1][0] == CAPTION_LEVEL:
+                while stack and stack[-1][0] == _SETTINGS.caption_level:
                     stack.pop()
             found = heading_of(block.text) if i > title_end else None
             nxt = inside[i + 1] if i + 1 < len(inside) else None
@@ -193,14 +145,14 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
                 and len(caption) <= 30
                 and ":" not in caption  # "填报单位:(盖章)" is a field, "单位:万元" a unit: neither names the table
             ):
-                push(CAPTION_LEVEL, caption)  # a short line right above a table names it
+                push(_SETTINGS.caption_level, caption)  # a short line right above a table names it
             units.append(_Unit(block.start, block.end, _SPACES.sub(" ", block.text), "text", path()))
             continue
         cells = [c.flat for c in block.cells]
         if _label_row(cells):
             label_cell = next(c for c in block.cells if c.flat)
             value_cell = next(c for c in block.cells if c.flat and c is not label_cell)
-            push(LABEL_LEVEL, label_cell.flat)
+            push(_SETTINGS.label_level, label_cell.flat)
             units.append(_Unit(block.start, label_cell.end, label_cell.flat, "text", path()))
             # The value cell reads like prose, with its own numbered headings.
             for m in re.finditer(r"[^\n]+", view[value_cell.start : value_cell.end]):

@@ -12,6 +12,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from qa_app.lexicon import load, ordered
+
 _LINE = re.compile(r"[^\n]*\n?")
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|[\s:|-]*-[\s:|-]*\|\s*$")
@@ -144,20 +146,20 @@ def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
 
 # --- table context ---------------------------------------------------------------------------------
 
-UNITS = (
-    "个百分点", "万元", "亿元", "千元", "元", "%", "‰", "人次", "件次", "批次", "万人", "人", "件", "批", "个",
-    "分", "辆", "名", "次", "户", "家", "项", "条", "台", "套", "篇", "期", "场", "天", "小时", "公里",
-    "平方米", "亩", "吨", "座", "所", "处", "卷次", "起", "份", "册", "万人次", "分钟", "个月",
-    "万亩", "万吨", "万户", "万件", "万册", "万平方米", "万公里", "万", "亿",
-)  # fmt: skip
+_UNITS = load("units")
+UNITS = tuple(_UNITS["units"])
 # Longest first; a rate keeps its denominator: "58万元/处", "300元/人".
 UNIT_ALT = "(?:" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")(?:/[\u4e00-\u9fff])?"
-NUMERIC_CELL = re.compile(rf"^(?:[=≥≤<>约])?([-−]?\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?(?:以上|以下|左右)?$")
+NUMERIC_CELL = re.compile(
+    rf"^(?:[{_UNITS['cell_qualifiers']}])?([-−]?\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?"
+    rf"(?:{ordered(_UNITS['cell_approximations'])})?$"
+)
 _PAREN_UNIT = re.compile(rf"[(（]\s*(?:单位\s*[:：])?\s*({UNIT_ALT})\s*[)）]")
-_SCORE = re.compile(r"(分值|得分|总分|评分|^分$)")
+SCORE_UNIT = _UNITS["score_unit"]
+_SCORE = re.compile(f"({ordered(_UNITS['score_labels'])}|^{SCORE_UNIT}$)")
 _HAS_NUMBER_WITH_UNIT = re.compile(rf"\d({UNIT_ALT})")
 _CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")
-_LABEL_LEAD = re.compile(r"^(?:其中|包括|含|合计|小计)?[:：]?")
+_LABEL_LEAD = re.compile(f"^(?:{ordered(_UNITS['label_leads'])})?[:：]?")
 
 
 def paren_unit(text: str) -> str:
@@ -184,12 +186,12 @@ class RowContext:
         if unit := paren_unit(header):
             return unit
         if _SCORE.search(header):
-            return "分"
+            return SCORE_UNIT
         label = self.label(col)
         if unit := paren_unit(label):
             return unit
         if _SCORE.search(label):
-            return "分"
+            return SCORE_UNIT
         return self.unit
 
     def label(self, col: int) -> str:

@@ -13,60 +13,34 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from qa_app.readers.ingest import Document
+from qa_app.lexicon import load, ordered
+from qa_app.readers.base import Document
 from qa_app.structure.layout import Block, Layout
+from qa_app.text.headings import clean_line
+from qa_app.text.names import NAMED_BODY, REGION_PART, TITLE_ORG, orgs, parse_org
 
-_CJK = r"\u4e00-\u9fff"
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
-_MARKUP = re.compile(r"^[#>*\-\s]+|\*+$")
-_TITLE_END = re.compile(r"(绩效.{0,12}(报告|表)|(自评|评价)(报告|表))$")
-_ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?$|^第[一二三四五六七八九十]+部分\s*附件$")
-_ATTACHMENT_PREFIX = re.compile(r"^附件\s*\d*\s*[:：]\s*(?=\S)")  # "附件2：2024年度…自评表" on one line
+_WORDS = load("report_types")
+_NUMERALS = load("headings")["numerals"]
+_DOCUMENTS = ordered(_WORDS["documents"])
+_TITLE_END = re.compile(
+    rf"({_WORDS['performance']}.{{0,12}}({_DOCUMENTS})|({ordered(_WORDS['assessments'])})({_DOCUMENTS}))$"
+)
+_ATTACHMENT = re.compile(
+    rf"^{_WORDS['attachment']}\s*\d*\s*[:：]?$|^第[{_NUMERALS}]+{_WORDS['attachment_part']}\s*{_WORDS['attachment']}$"
+)
+# "附件2：2024年度…自评表" on one line
+_ATTACHMENT_PREFIX = re.compile(rf"^{_WORDS['attachment']}\s*\d*\s*[:：]\s*(?=\S)")
 _TITLE_NOTE = re.compile(r"\s*\([^()]{1,8}\)$")  # "…自评报告（公示稿）"
-_TITLE_LEAD = re.compile(r"^(?:关于)?(?:\d{4}(?:[-~至]\d{4})?年度?)?(?:关于)?")
+_LEAD_WORD = _WORDS["title_lead"]
+_TITLE_LEAD = re.compile(rf"^(?:{_LEAD_WORD})?(?:\d{{4}}(?:[-~至]\d{{4}})?年度?)?(?:{_LEAD_WORD})?")
 _SENTENCE_PUNCT = re.compile(r"[。，,；;！？!?]")
 _YEAR = re.compile(r"((?:19|20)\d{2})年(?!\d{1,2}月)")
 _YEAR_DU = re.compile(r"((?:19|20)\d{2})年度")
-
-# Administrative regions, outermost first, then the body's own name ending in an organ suffix.
-# Names hold no function words: "位于北京市的公司" is a phrase, not an organisation.
-_NAME_CHAR = rf"(?:(?![的于在是为了或等从向对把被将])[{_CJK}])"
-_REGION_SUFFIX = r"(?:自治区|自治州|自治县|特别行政区|省|市|州|地区|盟|县|区|旗)"
-# A one-character name stands before 县 only ("沛县"), and never a pronoun ("本县", "各县").
-_REGION = rf"(?:{_NAME_CHAR}{{2,7}}?{_REGION_SUFFIX}|(?![本该各全我其])[{_CJK}]县)"
-_ORGAN = (
-    r"(?:委员会|办公室|办公厅|管理局|局|委|办|厅|中心|院|所|站|部|队|馆|会|署|府|公司|集团|社|庭"
-    r"|中学|小学|大学|学院|学校|医院)"
-)
-_PARTY = r"(?:中共|中国共产党)?"
-_ORG = re.compile(rf"{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{1,12}}?{_ORGAN})")
-# The suffixes that close a name. The others also stand inside longer names as plain words (社 of 社会,
-# 会 of 会计, 委 of 委员会, 办 of 办公室, 府 of 政府), so a name found ending in one of them runs on to a
-# closing suffix when one follows in the same run of name characters: "人力资源和社会保障局", not
-# "人力资源和社"; "发展和改革委员会", not "发展和改革委".
-_CLOSING = r"(?:委员会|办公室|办公厅|管理局|局|厅|中心|公司|集团|中学|小学|大学|学院|学校|医院)"
-_CLOSED_BODY = re.compile(rf"{_NAME_CHAR}{{1,12}}?{_CLOSING}")
-# In a title the name runs to the last organ suffix before what is evaluated: "长沙市人民政府办公厅".
-_TITLE_ORG = re.compile(rf"^{_PARTY}((?:{_REGION})+)({_NAME_CHAR}{{0,20}}{_ORGAN})")
-_TITLE_SUBJECT = re.compile(r"(?:部门整体支出|整体支出|部门支出|单位整体|项目支出|专项资金|绩效|自评|评价).*$")
-_NAMED_BODY = re.compile(rf"^(?:[A-Za-z0-9]|{_NAME_CHAR}){{2,20}}?{_ORGAN}$")  # a file name part: "ACME研发有限公司"
-_REGION_PART = re.compile(_REGION)
-ORG_NAME = _ORG  # regions (group 1) and the body's name (group 2), for finding names in questions
-REGION_SUFFIX = _REGION_SUFFIX
-_REGION_STEM = re.compile(rf"^(.{{2,}}?){_REGION_SUFFIX}$")
-
-
-def region_stem(region: str) -> str:
-    """The name without its level, as people say it: "岳阳市" → "岳阳"; "" when too short ("沛县")."""
-    m = _REGION_STEM.match(region)
-    return m.group(1) if m else ""
-
-
-_ORG_FIELD = re.compile(r"(单位名称|部门名称|填报单位|预算单位|评价单位|实施单位)")
-_CN_NUM = "[一二三四五六七八九十]+"
+_TITLE_SUBJECT = re.compile(rf"(?:{ordered(_WORDS['subjects'])}).*$")
+_ORG_FIELD = re.compile(f"({ordered(load('organisations')['field_labels'])})")
+_CN_NUM = f"[{_NUMERALS}]+"
 LIST_MARKER = re.compile(rf"^(?:\d{{1,3}}\s*[.、)]|\(\d{{1,3}}\)|{_CN_NUM}\s*[、.]|\({_CN_NUM}\))")
 
 
@@ -92,56 +66,23 @@ class Report:
         return f"{self.doc}#{self.index}"
 
 
-def clean_line(text: str) -> str:
-    """A title-like line without markdown marks or spaces between Chinese characters."""
-    return _CJK_GAP.sub("", _MARKUP.sub("", text.strip())).strip()
-
-
-def _org_end(text: str, m: re.Match[str]) -> int:
-    """Where the name `m` found ends: its own end, or the first closing suffix the name runs on to.
-
-    The run goes on over name characters only, at most as far as a name may run, and never over
-    another place: "某县文化馆工作人员赴某县教育局" names two bodies.
-    """
-    if re.search(rf"{_CLOSING}$", m.group(2)):
-        return m.end()
-    longer = _CLOSED_BODY.match(text, m.start(2))
-    if not longer or longer.end() <= m.end() or _REGION_PART.search(text, m.end(), longer.end()):
-        return m.end()
-    return longer.end()
-
-
-def _orgs(text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """Every organisation name in `text`, each with its region path, the longest sensible name at each place."""
-    pos = 0
-    while m := _ORG.search(text, pos):
-        end = _org_end(text, m)
-        yield text[m.start() : end], tuple(_REGION_PART.findall(m.group(1)))
-        pos = end
-
-
-def parse_org(text: str) -> tuple[str, tuple[str, ...]] | None:
-    """The first organisation name in `text` and its region path: 株洲市渌口区信访局 → (株洲市, 渌口区)."""
-    return next(_orgs(text), None)
-
-
 def title_org(title: str) -> tuple[str, tuple[str, ...]] | None:
     """The organisation a title names before what it evaluates: "2024年度长沙市第一中学部门整体支出…"."""
     head = _TITLE_SUBJECT.sub("", _TITLE_LEAD.sub("", title))
-    m = _TITLE_ORG.match(head)
+    m = TITLE_ORG.match(head)
     if not m:
         return None
-    return m.group(0), tuple(_REGION_PART.findall(m.group(1)))
+    return m.group(0), tuple(REGION_PART.findall(m.group(1)))
 
 
 def report_type(title: str) -> str:
-    if title.endswith("表"):
-        return "自评表"
-    if "项目" in title:
-        return "项目支出"
-    if "整体" in title or "部门" in title:
-        return "部门整体支出"
-    return "其他"
+    """The report's type by its title's words (qa_app/lexicon/report_types.toml)."""
+    if title.endswith(_WORDS["table_ending"]):
+        return _WORDS["table_type"]
+    for kind in _WORDS["type"]:
+        if any(word in title for word in kind["words"]):
+            return kind["name"]
+    return _WORDS["other"]
 
 
 def is_title_line(line: str) -> bool:
@@ -220,7 +161,7 @@ def split_reports(doc: Document, layout: Layout) -> list[Report]:
         year = _find_year(title if titled else "", view[vs:ve])
         if year is None and reports:
             year = reports[-1].year
-        kind = report_type(title) if titled else "其他"
+        kind = report_type(title) if titled else _WORDS["other"]
         reports.append(Report(doc.name, n, title, org, region, year, kind, 0, 0, vs, ve, titled))
     # Stored spans tile the whole file: each report ends where the next begins.
     stored_starts = [0] + [doc.norm.stored_span(r.view_start, r.view_start)[0] for r in reports[1:]]
@@ -251,9 +192,9 @@ def _find_org(title: str, blocks: list[Block], file_name: str) -> tuple[str, tup
     for part in re.split(r"[_\-\s]+", stem):  # "db31_社交科技有限公司", "湘潭县信访局_2024"
         if found := parse_org(part):
             return found
-        if _NAMED_BODY.match(part):
+        if NAMED_BODY.match(part):
             return part, ()
-    names = Counter(found for b in blocks for found in _orgs(clean_line(b.text)))
+    names = Counter(found for b in blocks for found in orgs(clean_line(b.text)))
     if names:
         found, count = names.most_common(1)[0]
         if count >= 2:

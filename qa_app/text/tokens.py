@@ -14,21 +14,14 @@ from collections.abc import Iterable
 
 import jieba
 
+from qa_app import lexicon
+
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _KEEP = re.compile(r"^(?:[\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?%?)$")
-STOP_WORDS = frozenset(
-    {
-        "的", "了", "和", "与", "及", "或", "等", "在", "是", "为", "对", "将", "把",
-        "被", "从", "向", "于", "以", "其", "该", "本", "我", "我们", "你", "他", "它",
-        "这", "那", "之", "也", "并", "而", "但", "就", "都", "又", "还", "有", "无",
-        "个", "年", "月", "日", "中", "上", "下", "内", "外", "各", "每", "此", "其中",
-        "以及", "进行", "通过", "根据", "按照", "关于", "一个", "一些", "多少", "几", "几个",
-        "什么", "怎么", "怎样", "怎么样", "如何", "哪些", "哪个", "吗", "呢", "吧", "啊", "请问",
-        "请", "告诉", "一下", "是否", "是不是", "有没有", "情况",
-    }
-)  # fmt: skip
-# Bigrams that only come from question wording; they match every report equally and only add noise.
-STOP_BIGRAMS = frozenset(["多少", "是多", "少钱", "怎么", "么样", "如何", "哪些", "什么", "是什", "请问", "一下"])
+# Words and bigrams that carry no topic (lexicon/stop_words.toml); bigrams only from question wording.
+_STOP = lexicon.load("stop_words")
+STOP_WORDS = frozenset(_STOP["words"])
+STOP_BIGRAMS = frozenset(_STOP["bigrams"])
 
 
 def make_tokenizer(user_words: Iterable[str] = ()) -> jieba.Tokenizer:

@@ -17,14 +17,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from qa_app.answer import Answer, Engine
+from qa_app.answer.contract import Answer
 from qa_app.build import BuildError, BuildReport, build_index, safe_name, save_upload
 from qa_app.config import Settings, load_settings
-from qa_app.embed import EmbedderUnavailable, get_embedder
-from qa_app.pipeline import process_file
-from qa_app.readers.ingest import IngestError
+from qa_app.embed import get_embedder
+from qa_app.embed.base import EmbedderUnavailable
+from qa_app.engine import Engine
+from qa_app.readers.base import IngestError
+from qa_app.sandbox import process_file
 from qa_app.search.retrieve import Within
-from qa_app.store.index import IndexUnavailable, built_stamp, load_index
+from qa_app.store.loader import load_index
+from qa_app.store.manifest import IndexUnavailable, built_stamp
 from qa_app.ui.view import (
     chart_frame,
     citation_label,
@@ -205,7 +208,7 @@ def upload_view(settings: Settings) -> None:
 def check_readable(name: str, data: bytes, settings: Settings) -> None:
     """Read an upload before it joins the corpus, so an unreadable file is refused with its reason.
 
-    `process_file` reads in the reading child under the bounds of qa_app.readers.limits: an upload that unpacks
+    `process_file` reads in the reading child under the bounds of qa_app.readers.bounds: an upload that unpacks
     to gigabytes is refused there, and this process (every session of the app) never holds it.
     """
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,12 +23,13 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from qa_app.answer import Answer, Engine, get_engine
+from qa_app.answer.contract import Answer
 from qa_app.build import BuildError, build_index, index_state
 from qa_app.config import Settings, load_settings
-from qa_app.embed import EmbedderUnavailable
+from qa_app.embed.base import EmbedderUnavailable
+from qa_app.engine import Engine, get_engine
 from qa_app.evaluate import evaluate, read_questions, report
-from qa_app.store.index import IndexUnavailable
+from qa_app.store.manifest import IndexUnavailable
 from qa_app.text.normalize import valid_utf8
 
 

@@ -13,7 +13,8 @@ import re
 
 import pandas as pd
 
-from qa_app.answer import Answer, Citation, shown
+from qa_app.answer.compose import shown
+from qa_app.answer.contract import Answer, Citation
 from qa_app.search.retrieve import Within
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")

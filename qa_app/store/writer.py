@@ -1,27 +1,10 @@
-"""The index folder: what `qa-app build` writes and every question reads.
-
-Files (all plain, no pickles):
-    manifest.json     schema version, build time, settings, embedder id and dimension, tokenizer settings,
-                      per-corpus-file hash/encoding/counts, failures, and the sha256 of every file below
-    documents.parquet doc, format, encoding, sha256, text (the stored text citations index into), copies
-                      (other files with the same bytes, "; "-joined: indexed once under `doc`)
-    reports.parquet   report_id, doc, index, title, org, region, year, type, start, end
-    chunks.parquet    chunk_id, doc, report_id, kind, section, start, end, text, index_text, key
-                      (row i is vector i of vectors.faiss and document i of bm25/)
-    figures.parquet   see qa_app.extract.figures for the columns, plus metric_row (row of metrics.npy, -1: none)
-    vectors.faiss     FAISS inner-product index over the chunks' unit vectors: flat (exact) up to
-                      Settings.exact_max_sections chunks, HNSW (approximate, sub-linear) above
-    metrics.npy       unit vectors of the distinct metric labels, float32 (labels in metrics.parquet)
-    metrics.parquet   metric, key
-    bm25/             bm25s arrays over tokens.tokenize(index_text)
-    userdict.txt      the words added to jieba: organisations, regions and metric labels of this corpus
-The folder is written beside the old one and swapped in with os.replace, so a crash mid-build leaves
-the previous index whole. Vectors of an unchanged chunk text are taken from the previous index.
+"""Processed files → the index folder: tables, vectors (taken from the previous index for an unchanged
+text), metric-label vectors, BM25 arrays, user dictionary and manifest, written beside the live folder and
+swapped in with os.replace, so a crash mid-build leaves the previous index whole (layout: qa_app.store.manifest).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -33,30 +16,29 @@ from pathlib import Path
 
 import bm25s
 import faiss
-import jieba
 import numpy as np
 import pandas as pd
 
 from qa_app import versions
 from qa_app.config import Settings
-from qa_app.embed import Embedder, embed_cached, embedder_id, text_key
-from qa_app.extract.figures import figures_frame
+from qa_app.embed.base import Embedder, embed_cached, text_key
+from qa_app.extract.model import figures_frame
 from qa_app.faults import reached
 from qa_app.pipeline import FileResult
-from qa_app.structure.reports import region_stem
+from qa_app.store.manifest import (
+    SCHEMA_VERSION,
+    Failure,
+    IndexUnavailable,
+    file_sha256,
+    live,
+    old_path,
+    read_manifest,
+)
+from qa_app.text.names import region_stem
 from qa_app.text.tokens import make_tokenizer, tokenize
 
-SCHEMA_VERSION = 2
-TABLES = ("documents", "reports", "chunks", "figures", "metrics")
 # A build reports (stage, done, total) as it goes: the CLI draws tqdm bars, the app st.progress.
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Failure:
-    doc: str
-    reason: str
-    sha256: str = ""  # of the file's bytes: an unchanged unreadable file is not read again
 
 
 def frames(results: list[FileResult]) -> dict[str, pd.DataFrame]:
@@ -133,20 +115,6 @@ def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarr
         return cache
     except (IndexUnavailable, OSError, ValueError, KeyError, TypeError, RuntimeError):
         return {}  # no usable previous index: embed everything
-
-
-def file_entries(results: list[FileResult]) -> dict[str, dict]:
-    """The manifest's record of each file read: its hash (what a rebuild compares) and its counts."""
-    return {
-        r.doc.name: {
-            "sha256": r.doc.sha256,
-            "encoding": r.doc.encoding,
-            "reports": len(r.reports),
-            "chunks": len(r.chunks),
-            "figures": len(r.figures),
-        }
-        for r in results
-    }
 
 
 def write_index(
@@ -238,7 +206,7 @@ def write_index(
             if path.is_file():
                 with open(path, "rb") as fh:
                     os.fsync(fh.fileno())
-        old = _old(index_dir)
+        old = old_path(index_dir)
         if index_dir.exists():  # else a killed build left the previous index in `old`: readers use it till now
             if old.exists():
                 shutil.rmtree(old)
@@ -274,15 +242,6 @@ def vector_index(vectors: np.ndarray, dim: int, exact_max_sections: int) -> fais
     return index
 
 
-def file_sha256(path: Path) -> str:
-    """Of a file's bytes, read in blocks (corpus files may be large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -295,114 +254,5 @@ def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] |
     return None if progress is None else lambda done, total: progress(name, done, total)
 
 
-class IndexUnavailable(Exception):
-    """The index folder is missing, damaged, or built differently; the message says what to run."""
-
-
-def _old(index_dir: Path) -> Path:
-    return index_dir.with_name(index_dir.name + ".old")
-
-
-def live(index_dir: Path) -> Path:
-    """The folder that holds the index now: `index_dir`, or its `.old` when a build was killed between the
-    two renames of its swap (index → index.old, new → index). Readers use it; the next build cleans up."""
-    if not (index_dir / "manifest.json").exists() and (_old(index_dir) / "manifest.json").exists():
-        return _old(index_dir)
-    return index_dir
-
-
-def built_stamp(index_dir: Path) -> int:
-    """When the live index was built (its manifest's mtime in ns; 0: no index): a cache key for loaders."""
-    try:
-        return (live(index_dir) / "manifest.json").stat().st_mtime_ns
-    except OSError:
-        return 0
-
-
-def read_manifest(index_dir: Path) -> dict:
-    index_dir = live(index_dir)
-    path = index_dir / "manifest.json"
-    if not path.exists():
-        raise IndexUnavailable(f"no index in {index_dir}: run `qa-app build` first")
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexUnavailable(f"the index manifest in {index_dir} is unreadable ({exc}): run `qa-app build`") from exc
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise IndexUnavailable(f"the index in {index_dir} has an older layout: run `qa-app build` again")
-    return manifest
-
-
-def load_tables(index_dir: Path) -> dict[str, pd.DataFrame]:
-    index_dir = live(index_dir)
-    read_manifest(index_dir)
-    return _read_tables(index_dir)
-
-
-def _read_tables(index_dir: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(index_dir / f"{name}.parquet") for name in TABLES}
-
-
-@dataclass(frozen=True)
-class Index:
-    """Everything a question needs, loaded once per process."""
-
-    path: Path
-    manifest: dict
-    documents: pd.DataFrame
-    reports: pd.DataFrame
-    chunks: pd.DataFrame
-    figures: pd.DataFrame
-    metrics: pd.DataFrame
-    vectors: faiss.Index
-    metric_vectors: np.ndarray
-    bm25: bm25s.BM25
-    tokenizer: jieba.Tokenizer
-    texts: dict[str, str]  # doc → stored text, which every citation's offsets index into
-
-
-def load_index(index_dir: Path, embedder_spec: str, verify: bool = True) -> Index:
-    """Open an index for questions; refuses one built with another embedder or whose files changed.
-
-    A build may swap a new index in while this reads: the manifest is read again at the end, and a load
-    that straddled a swap is done again, so the tables, vectors and BM25 arrays always belong together.
-    """
-    for _ in range(3):
-        try:
-            index = _load(live(index_dir), embedder_spec, verify)
-        except OSError as exc:  # a file vanished mid-swap: try again, then say what to run
-            error: Exception = exc
-            continue
-        if read_manifest(index_dir) == index.manifest:
-            return index
-        error = IndexUnavailable(f"the index in {index_dir} kept changing while it was read")
-    raise IndexUnavailable(f"the index in {index_dir} could not be read ({error}): run `qa-app build` again")
-
-
-def _load(index_dir: Path, embedder_spec: str, verify: bool) -> Index:
-    manifest = read_manifest(index_dir)
-    if not isinstance(manifest.get("embedder"), dict) or not isinstance(manifest.get("index_files"), dict):
-        raise IndexUnavailable(f"the index manifest in {index_dir} is incomplete: run `qa-app build` again")
-    built_with = manifest["embedder"].get("id")
-    if built_with != embedder_id(embedder_spec):
-        raise IndexUnavailable(
-            f"the index in {index_dir} was built with embedder {built_with!r}, but {embedder_id(embedder_spec)!r} "
-            "is configured (QA_EMBEDDER): run `qa-app build` to rebuild it with the configured embedder"
-        )
-    if verify:
-        for name, digest in manifest["index_files"].items():
-            path = index_dir / name
-            if not path.is_file() or file_sha256(path) != digest:
-                raise IndexUnavailable(f"index file {path} is missing or damaged: run `qa-app build` again")
-    tables = _read_tables(index_dir)  # the manifest was read and checked above
-    words = (index_dir / "userdict.txt").read_text("utf-8").split()
-    return Index(
-        path=index_dir,
-        manifest=manifest,
-        vectors=faiss.read_index(str(index_dir / "vectors.faiss")),
-        metric_vectors=np.load(index_dir / "metrics.npy", allow_pickle=False),
-        bm25=bm25s.BM25.load(str(index_dir / "bm25")),
-        tokenizer=make_tokenizer(words),
-        texts=dict(zip(tables["documents"]["doc"], tables["documents"]["text"], strict=True)),
-        **tables,
-    )
+def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    return None if progress is None else lambda done, total: progress(name, done, total)

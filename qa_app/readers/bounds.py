@@ -1,57 +1,38 @@
-"""Bounds on reading a file, whatever the file claims about itself, and the child process that reads files.
+"""Bounds on reading a file, whatever the file claims about itself: checks run before the real parser.
 
 A small file can unpack to gigabytes: a .docx is a zip whose parts inflate 1000:1, a PDF holds deflated
-streams, an object stream, thousands of pages. Two layers keep such a file from taking the machine (or
-the app) down:
-
-1. Checks before the real parser runs, each counting what is actually produced while streaming, never a
-   size the file declares: zip members inflated block by block (and no archive inside the archive), XML
-   parts pushed through a parser that only counts elements and characters, every deflated PDF stream
-   inflated block by block, PDF pages and image sizes counted. Every bound is a `Settings` field.
-2. Files are read in one long-lived child process (`python -c …serve()`), under an address-space limit,
-   with a wall-clock timeout enforced by the parent, which kills the child and starts a new one for the
-   next file. What the bounds of (1) miss cannot grow past the child, and the other files are still read.
+streams, an object stream, thousands of pages. Each check here counts what is actually produced while
+streaming, never a size the file declares: zip members inflated block by block (and no archive inside the
+archive), XML parts pushed through a parser that only counts elements and characters, every deflated PDF
+stream inflated block by block, PDF pages and image sizes counted. Every bound is a `Settings` field.
+What these checks miss is held by the reading child's address-space limit and timeout (qa_app.sandbox).
 
 Every refusal is an `IngestError` whose message says in Chinese what was refused and why.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
-import os
-import pickle
 import re
-import select
-import signal
-import struct
-import subprocess
-import sys
-import threading
-import time
 import zipfile
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from qa_app.config import Settings
-from qa_app.readers.ingest import IngestError
+from qa_app.readers.base import IngestError
 
-if TYPE_CHECKING:
-    from qa_app.pipeline import FileResult
-
-_BLOCK = 1 << 20  # inflate and read in pieces of this many bytes, so no check ever holds more than a piece
+BLOCK = 1 << 20  # inflate and read in pieces of this many bytes, so no check ever holds more than a piece
 
 
-def _mb(n: int) -> str:
+def mb(n: int) -> str:
+    """`n` bytes in whole megabytes, as the refusals say it."""
     return f"{n / 2**20:,.0f} MB"
 
 
 def too_big(limit: int, what: str = "") -> IngestError:
     """The refusal of a file that unpacks to more than `limit` bytes."""
-    return IngestError(f"文件解压后超过 {_mb(limit)}{what}，已拒绝")
+    return IngestError(f"文件解压后超过 {mb(limit)}{what}，已拒绝")
 
 
 # --- zip archives (.docx) ------------------------------------------------------------------------------------
@@ -152,7 +133,7 @@ def check_zip(data: bytes, settings: Settings, inside: str = "") -> None:
             size, held = 0, []
             try:
                 with archive.open(info) as member:
-                    while block := member.read(_BLOCK):
+                    while block := member.read(BLOCK):
                         if size == 0 and block.startswith(_LOCAL_ENTRY):
                             if inside:
                                 raise IngestError(f"文件内嵌的压缩包中又有压缩包（{name}），已拒绝")
@@ -195,7 +176,7 @@ def _inflate(blocks: Iterator[bytes], limit: int, on_over: IngestError) -> Itera
         pending = block
         while pending and not inflater.eof:
             try:
-                out = inflater.decompress(pending, _BLOCK)
+                out = inflater.decompress(pending, BLOCK)
             except zlib.error:
                 return  # not (or no longer) deflate: the reader decodes no more of it either
             pending = inflater.unconsumed_tail
@@ -209,8 +190,8 @@ def _inflate(blocks: Iterator[bytes], limit: int, on_over: IngestError) -> Itera
 
 
 def _pieces(view: memoryview) -> Iterator[bytes]:
-    for start in range(0, len(view), _BLOCK):
-        yield bytes(view[start : start + _BLOCK])
+    for start in range(0, len(view), BLOCK):
+        yield bytes(view[start : start + BLOCK])
 
 
 def _inflated_size(view: memoryview, limit: int, on_over: IngestError) -> int:
@@ -303,168 +284,3 @@ def check_pdf(data: bytes, settings: Settings) -> None:
     """Every PDF bound, cheapest first, before pdfplumber lays out a single page."""
     check_pdf_streams(data, settings)
     check_pdf_pages(data, settings)
-
-
-# --- the reading child ---------------------------------------------------------------------------------------
-
-_HEADER = struct.Struct("!Q")  # each message on the pipes: its length, then the pickle
-_CHILD = "from qa_app.readers.limits import serve; serve()"
-_OUT_OF_MEMORY = 86  # the child's exit code when not even its refusal could be written
-# Signals that end a process out of memory: the kernel's OOM killer, or a failed allocation in C code.
-_KILLED_BY = (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS)
-# Fewer malloc arenas and math threads: the child's address space then reflects its data, not reservations.
-_CHILD_ENV = {"MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def memory_refusal(settings: Settings) -> IngestError:
-    return IngestError(f"读取时内存超过 {_mb(settings.read_memory_bytes)}，已拒绝")
-
-
-def serve() -> None:
-    """The child's loop: read (path, name, settings) requests from stdin, answer each with a pickle.
-
-    The readers are imported once, before the memory limit is set, so every file pays only for itself.
-    The answer is ("ok", FileResult) or ("error", exception); after a MemoryError the child answers and
-    exits, so the next file starts in a fresh process.
-    """
-    import resource
-
-    import docx  # noqa: F401  (imported once for every file the child reads)
-    import pdfplumber  # noqa: F401
-    from PIL import Image
-
-    import qa_app.pipeline  # noqa: F401
-
-    requests, answers = sys.stdin.buffer, os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    sys.stdout = sys.stderr  # nothing a reader prints may corrupt the answers
-    limit_set = 0
-    while header := requests.read(_HEADER.size):
-        path, name, settings = pickle.loads(requests.read(_HEADER.unpack(header)[0]))
-        if settings.read_memory_bytes != limit_set:
-            limit_set = settings.read_memory_bytes
-            resource.setrlimit(resource.RLIMIT_AS, (limit_set, resource.getrlimit(resource.RLIMIT_AS)[1]))
-        Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
-        try:
-            body = _answer(Path(path), settings, name)
-        except MemoryError:  # even the answer could not be made: the exit code says it
-            os._exit(_OUT_OF_MEMORY)
-        answers.write(_HEADER.pack(len(body)) + body)
-        answers.flush()
-        if body == _memory_answer(settings):
-            return  # a fresh child for the next file, not one whose heap is in pieces
-
-
-def _answer(path: Path, settings: Settings, name: str | None) -> bytes:
-    """The pickled answer to one request; a MemoryError is turned into the refusal once its frames are gone."""
-    from qa_app.pipeline import process_file_here
-
-    out_of_memory = False
-    try:
-        answer: tuple[str, object] = ("ok", process_file_here(path, settings, name))
-    except MemoryError:
-        out_of_memory = True  # nothing allocated here: the file's objects are still held by the traceback
-    except Exception as exc:
-        answer = ("error", exc)
-    if out_of_memory:
-        return _memory_answer(settings)
-    try:
-        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    except MemoryError:
-        del answer
-        return _memory_answer(settings)
-    except Exception as exc:  # an exception that does not pickle: its words still reach the parent
-        return pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-
-
-def _memory_answer(settings: Settings) -> bytes:
-    return pickle.dumps(("error", memory_refusal(settings)))
-
-
-class ReadingChild:
-    """The parent's side: one child reading files one after another, restarted when it dies or is killed."""
-
-    def __init__(self) -> None:
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()  # the app may read from several sessions; one file at a time
-
-    def read(self, path: Path, settings: Settings, name: str | None = None) -> FileResult:
-        """`process_file_here` in the child; raises IngestError (or the reader's own error) as it would."""
-        request = pickle.dumps((str(path), name, settings), protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:
-            proc = self._running()
-            try:
-                proc.stdin.write(_HEADER.pack(len(request)) + request)
-                proc.stdin.flush()
-                deadline = time.monotonic() + settings.read_timeout_s
-                size = _HEADER.unpack(self._receive(proc, _HEADER.size, deadline, settings))[0]
-                kind, value = pickle.loads(self._receive(proc, size, deadline, settings))
-            except (BrokenPipeError, EOFError) as exc:
-                raise self._died(proc, settings) from exc
-            except BaseException:  # timed out, interrupted: its answer must never be read as another file's
-                self._stop(proc)
-                raise
-            if kind == "error" and isinstance(value, IngestError) and value.args == memory_refusal(settings).args:
-                self._stop(proc)
-        if kind == "error":
-            raise value
-        return value
-
-    def _running(self) -> subprocess.Popen[bytes]:
-        if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", _CHILD],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=os.environ | _CHILD_ENV,
-            )
-        return self._proc
-
-    def _receive(self, proc: subprocess.Popen[bytes], size: int, deadline: float, settings: Settings) -> bytes:
-        """`size` bytes of the child's answer, or the file is refused once the deadline passes."""
-        fd = proc.stdout.fileno()
-        parts: list[bytes] = []
-        left = size
-        while left:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                self._stop(proc)
-                raise IngestError(f"读取超时（{settings.read_timeout_s:g} 秒），已拒绝")
-            part = os.read(fd, min(left, _BLOCK))
-            if not part:
-                raise EOFError
-            parts.append(part)
-            left -= len(part)
-        return b"".join(parts)
-
-    def _died(self, proc: subprocess.Popen[bytes], settings: Settings) -> IngestError:
-        """Why the child ended mid-file: out of memory (killed, or aborted when an allocation failed)."""
-        code = self._stop(proc)
-        if code == _OUT_OF_MEMORY or (code is not None and -code in _KILLED_BY):
-            return memory_refusal(settings)
-        return IngestError(f"读取进程意外退出（代码 {code}），已拒绝")
-
-    def _stop(self, proc: subprocess.Popen[bytes]) -> int | None:
-        if proc.poll() is None:
-            proc.kill()
-        code = proc.wait()
-        for pipe in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError):
-                pipe.close()
-        if self._proc is proc:
-            self._proc = None
-        return code
-
-    def close(self) -> None:
-        """End the child (it also ends by itself when this process goes and its stdin closes)."""
-        with self._lock:
-            if self._proc is not None:
-                self._stop(self._proc)
-
-
-_child = ReadingChild()
-
-
-def read_in_child(path: Path, settings: Settings, name: str | None = None) -> FileResult:
-    """Read one file in this process's reading child, under its memory limit and timeout."""
-    return _child.read(path, settings, name)

@@ -1,0 +1,147 @@
+"""Ranked figures (or retrieved sections) → an Answer: the best figure, the same metric for the years or
+organisations the question left open, each with a verbatim citation; a passage when a passage was asked
+for; or found=false with what was looked for and the closest passages. Every number shown is a figure of
+the index with its stored offsets, so it is verbatim in its source."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from qa_app.answer.contract import Answer, Citation, FigureOut, Passage
+from qa_app.answer.features import Rarity, bigram_set, likeness
+from qa_app.config import Settings
+from qa_app.search.catalog import Catalog
+from qa_app.search.query import Query
+from qa_app.search.retrieve import Hit
+
+
+def shown(f: FigureOut) -> str:
+    """The figure as its source writes it, with the unit a table took from its header: "284.14万元"."""
+    return f.text if f.text.rstrip().endswith(f.unit) else f"{f.text}{f.unit}"
+
+
+def who(f: FigureOut) -> str:
+    return f"{f.org} {f.year}年 " if f.year else f"{f.org} "
+
+
+def missing(query: Query) -> str:
+    orgs = "、".join(sorted(query.orgs)) if query.orgs else ""
+    when = "、".join(f"{y}年" for y in query.years)
+    return f"这些报告中没有{orgs}{when}“{query.focus}”的数字。"
+
+
+def not_found(query: Query, passages: list[Passage], why: str) -> Answer:
+    tail = "以下是最接近的段落。" if passages else ""
+    return Answer(query.text, False, why + tail, passages=passages)
+
+
+@dataclass(frozen=True)
+class Composer:
+    """What composing an answer reads of the index: report titles, stored texts, sections' reports, the
+    organisations' other names and the labels' rarity; and the settings' floor and `Ranking`."""
+
+    reports: pd.DataFrame  # indexed by report_id
+    texts: dict[str, str]
+    chunks: pd.DataFrame
+    catalog: Catalog
+    rarity: Rarity
+    settings: Settings
+
+    def passage(self, hit: Hit, top: float) -> Passage:
+        c = self.chunks.iloc[hit.row]
+        return Passage(
+            doc=c["doc"],
+            title=str(self.reports.loc[c["report_id"], "title"]),
+            section=c["section"],
+            text=c["text"],
+            score=round(hit.score / top, 4) if top else 0.0,
+            start=int(c["start"]),
+            end=int(c["end"]),
+        )
+
+    def newest_first(self, query: Query, ranked: pd.DataFrame) -> pd.DataFrame:
+        """A question that names no year asks for the newest: of the best figure's organisation (under any of
+        its names, `Catalog.body`), the same metric (label alike, same unit and period) of its newest year
+        leads, whichever year scored best."""
+        floor = self.settings.min_figure_score
+        if query.years or ranked.empty or ranked["score"].iloc[0] < floor:
+            return ranked
+        best = ranked.iloc[0]
+        same = ranked[
+            ranked["org"].isin(self.catalog.body(best["org"]))
+            & (ranked["unit"] == best["unit"])
+            & (ranked["period"] == best["period"])
+            & (ranked["score"] >= floor)
+            & ranked["year"].notna()
+        ]
+        anchor = self.settings.ranking.anchor
+        same = same[[likeness(best["metric"], m, self.rarity) >= anchor for m in same["metric"]]]
+        if same.empty or pd.isna(best["year"]) or same["year"].max() <= best["year"]:
+            return ranked
+        lead = same.index[same["year"] == same["year"].max()][0]
+        return pd.concat([ranked.loc[[lead]], ranked.drop(index=lead)])
+
+    def cite(self, doc: str, report_id: str, section: str, start: int, end: int, cites: list[Citation]) -> int:
+        cite = Citation(doc, str(self.reports.loc[report_id, "title"]), section, start, end, self.texts[doc][start:end])
+        if cite not in cites:
+            cites.append(cite)
+        return cites.index(cite)
+
+    def figure_answer(self, query: Query, ranked: pd.DataFrame, passages: list[Passage]) -> Answer:
+        ranking = self.settings.ranking
+        best = ranked.iloc[0]
+        floor = self.settings.min_figure_score
+        others = ranked.iloc[1:]
+        others = others[
+            (others["score"] >= floor)
+            & (others["unit"] == best["unit"])
+            & ((others["period"] == "change") == (best["period"] == "change"))
+            & ((others["org"] != best["org"]) | (others["year"] != best["year"]))
+        ]
+        several_years = len(query.years) > 1  # "2024年和2023年…"
+        open_year = (not query.years or several_years) & (others["org"] == best["org"])
+        open_org = (not query.orgs) & ((others["year"] == best["year"]) | (not query.years))
+        others = others[open_year | open_org]
+        # Per other organisation and year, the figure whose label is closest to the answer's, not merely the
+        # best scored ("信访救助基金·实际支出" rather than the fund's budget for "信访救助支出").
+        others = others.assign(_like=[likeness(best["metric"], m, self.rarity) for m in others["metric"]])
+        others = others[others["_like"] >= ranking.anchor]
+        others = others.sort_values(["_like", "score"], ascending=False, kind="stable")
+        others = others.drop_duplicates(["org", "year"]).head(ranking.max_other)
+        others = others.sort_values(["org", "year"], ascending=[True, False], kind="stable")
+        chosen = [best] + [f for _, f in others.iterrows()]
+        cites: list[Citation] = []
+        figures = [
+            FigureOut(
+                float(f["value"]),
+                f["text"],
+                f["unit"],
+                f["metric"],
+                f["org"],
+                None if pd.isna(f["year"]) else int(f["year"]),
+                self.cite(f["doc"], f["report_id"], f["section"], int(f["quote_from"]), int(f["quote_to"]), cites),
+            )
+            for f in chosen
+        ]
+        lines = [f"{who(figures[0])}{figures[0].metric}：{shown(figures[0])}[{figures[0].citation + 1}]。"]
+        if len(figures) > 1:
+            rest = "；".join(f"{who(f)}{f.metric} {shown(f)}[{f.citation + 1}]" for f in figures[1:])
+            what = "年份" if all(f.org == figures[0].org for f in figures) else "单位"
+            lines.append(f"其他{what}：{rest}。")
+        return Answer(query.text, True, "".join(lines), figures, cites, passages)
+
+    def passage_answer(self, query: Query, passages: list[Passage], top: Hit) -> Answer:
+        # A passage answers only if it shares words with what was asked ("今天天气怎么样" shares none).
+        if not passages or not bigram_set(query.terms) & bigram_set(passages[0].text):
+            return not_found(query, passages, missing(query))
+        p = passages[0]
+        cites: list[Citation] = []
+        report_id = self.chunks["report_id"].iat[top.row]  # passages[0] is the section of `top`
+        n = self.cite(p.doc, report_id, p.section, p.start, p.end, cites)
+        limit = self.settings.ranking.excerpt_chars
+        excerpt = re.sub(r"\s+", " ", p.text).strip()
+        excerpt = excerpt if len(excerpt) <= limit else excerpt[:limit] + "…"
+        return Answer(query.text, True, f"{p.title} · {p.section}：{excerpt}[{n + 1}]", [], cites, passages)

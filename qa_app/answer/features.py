@@ -1,0 +1,160 @@
+"""The features figures are ranked by: character grams of labels, their overlap with the question, how
+rare the shared bigrams are among the corpus's labels, and the score that weighs them with the label's
+embedding, the unit, the period and the section's retrieval score. Pure functions of their arguments; the
+weights are `Ranking` (qa_app.config)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from qa_app.config import Ranking
+from qa_app.search.query import Query
+from qa_app.text.tokens import CJK_RUN
+
+_FILLER = set("的了在是为和与及其之")
+_QUOTE_STOPS = "。；;！？!?\n\t"
+
+
+def grams(text: str, unigram_weight: float = Ranking.unigram_weight) -> dict[str, float]:
+    """Character bigrams of each CJK run (weight 1) and single characters (`unigram_weight`, fillers left out)."""
+    out: dict[str, float] = {}
+    for run in CJK_RUN.findall(text):
+        for c in run:
+            if c not in _FILLER:
+                out[c] = unigram_weight
+        for i in range(len(run) - 1):
+            out[run[i : i + 2]] = 1.0
+    return out
+
+
+def overlap(query: dict[str, float], label: dict[str, float], ranking: Ranking) -> float:
+    """How much of the question's metric the label covers, with a little credit for a label that is exact."""
+    if not query or not label:
+        return 0.0
+    shared = sum(w for g, w in query.items() if g in label)
+    return ranking.cover_query * shared / sum(query.values()) + ranking.cover_label * shared / sum(label.values())
+
+
+def bigram_set(text: str) -> set[str]:
+    return {g for g in grams(text) if len(g) == 2}
+
+
+@dataclass(frozen=True)
+class Rarity:
+    """How rare each bigram is among the corpus's metric labels (IDF): 支出 and 经费 are everywhere, 三公 and
+    救助 are not. A bigram no label has counts as the rarest."""
+
+    idf: dict[str, float]
+    unseen: float
+
+    @classmethod
+    def of_labels(cls, labels: Iterable[str]) -> Rarity:
+        df: dict[str, int] = {}
+        labels = list(labels)
+        for label in labels:
+            for g in bigram_set(label):
+                df[g] = df.get(g, 0) + 1
+        idf = {g: math.log((len(labels) + 1) / (n + 1)) + 1 for g, n in df.items()}
+        return cls(idf, max(idf.values(), default=1.0))
+
+    def weight(self, bigrams: Iterable[str]) -> float:
+        return sum(self.idf.get(g, self.unseen) for g in bigrams)
+
+
+def anchored(query: Query, label: str, rarity: Rarity) -> float:
+    """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
+    metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
+    budget names its everyday words stand for ("开会花了" → "会议费"). Below `Ranking.anchor` a figure is
+    never an answer: a label that merely sounds close (公务接待费 for 差旅费) or shares only common words
+    (人事代理经费支出 for 三公经费支出) is not one.
+    """
+    lab = bigram_set(label)
+    best = 0.0
+    for asked in (query.metric, query.terms[len(query.metric) :]):
+        q = bigram_set(asked)
+        if q and lab:
+            shared = rarity.weight(q & lab)
+            best = max(best, shared / rarity.weight(q), shared / rarity.weight(lab))
+    return best
+
+
+def likeness(a: str, b: str, rarity: Rarity) -> float:
+    """How much of label `a` label `b` repeats, by rarity: one metric in different reports
+    ("信访救助支出", "信访救助基金·实际支出"), but not a generic "支出" for "基本支出"."""
+    x, y = bigram_set(a), bigram_set(b)
+    if not x or not y:
+        return float(a == b)
+    return rarity.weight(x & y) / rarity.weight(x)
+
+
+def quote_span(text: str, quote_start: int, quote_end: int, start: int, end: int, max_quote: int) -> tuple[int, int]:
+    """The figure's sentence; a long table cell or paragraph is cut to the sentence that holds the figure."""
+    if quote_end - quote_start <= max_quote:
+        return quote_start, quote_end
+    left = max(text.rfind(c, quote_start, start) for c in _QUOTE_STOPS)
+    right = [i for i in (text.find(c, end, quote_end) for c in _QUOTE_STOPS) if i >= 0]
+    return (left + 1 if left >= quote_start else quote_start), (min(right) + 1 if right else quote_end)
+
+
+def figure_scores(
+    figs: pd.DataFrame,
+    query: Query,
+    label_cos: np.ndarray,
+    section_score: dict[str, float],
+    texts: dict[str, str],
+    rarity: Rarity,
+    ranking: Ranking,
+) -> pd.DataFrame:
+    """The candidate figures that name what was asked (see `anchored`), with their features, best first.
+
+    `label_cos` holds the cosine of the question's metric with every metric label of the corpus. The
+    semantic feature is 1 for the label nearest to the question anywhere in the corpus and falls to 0
+    `Ranking.semantic_band` below it: what counts is whether this figure measures the concept the question
+    names, which is not the case when the nearest concept exists only in other reports.
+    """
+    r = ranking
+    figs = figs.copy()
+    figs["anchor"] = [anchored(query, m, rarity) for m in figs["metric"]]
+    figs = figs[figs["anchor"] >= r.anchor]
+    if figs.empty:
+        return figs.assign(score=pd.Series(dtype=float))
+    qgrams = grams(query.terms, r.unigram_weight)
+    figs["label_match"] = [overlap(qgrams, grams(m, r.unigram_weight), r) for m in figs["metric"]]
+    spans = [
+        quote_span(texts[d], int(qs), int(qe), int(a), int(b), r.max_quote)
+        for d, qs, qe, a, b in zip(figs["doc"], figs["quote_start"], figs["quote_end"], figs["start"], figs["end"],
+                                   strict=True)
+    ]  # fmt: skip
+    figs["quote_from"], figs["quote_to"] = [a for a, _ in spans], [b for _, b in spans]
+    figs["sentence_match"] = [
+        overlap(qgrams, grams(texts[d][a:b], r.unigram_weight), r) for d, (a, b) in zip(figs["doc"], spans, strict=True)
+    ]
+    rows = figs["metric_row"].to_numpy()
+    top = float(label_cos.max()) if len(label_cos) else 0.0
+    cos = np.where(rows >= 0, label_cos[np.maximum(rows, 0)], 0.0)
+    figs["semantic"] = np.clip(1 - (top - cos) / r.semantic_band, 0, 1)
+    figs["passage"] = figs["chunk_id"].map(section_score).fillna(0.0).astype(float)
+    units = query.units
+    figs["unit_fit"] = [
+        0.0 if not units else r.unit_exact if u == units[0] else r.unit_family if u in units else r.unit_other
+        for u in figs["unit"]
+    ]
+    period_fit = dict(r.change_fit if query.asks_change else r.period_penalty)
+    figs["period_fit"] = [period_fit.get(p, 0.0) for p in figs["period"]]
+    figs["score"] = (
+        r.w_label * figs["label_match"]
+        + r.w_sentence * figs["sentence_match"]
+        + r.w_semantic * figs["semantic"]
+        + r.w_passage * figs["passage"]
+        + figs["unit_fit"]
+        + figs["period_fit"]
+    )
+    newest = figs["year"].fillna(0).astype(int)
+    return (
+        figs.assign(_year=newest).sort_values(["score", "_year"], ascending=False, kind="stable").drop(columns="_year")
+    )

@@ -1,0 +1,169 @@
+"""The composition root: an index, its embedder and the settings wired into one `Engine`, and `ask`, the
+one API the CLI, the app and the tests use.
+
+A question in, an extractive answer out: the best figure(s) with verbatim citations, and passages.
+Figures are taken from the sections retrieval puts first (within the organisations and years the question
+names) and kept only if their label is anchored in the question's metric (qa_app.answer.features). They are
+ranked by how well the label matches (shared character bigrams, and its embedding against the question's
+metric), by the unit the wording expects, by their period (this year's figure before last year's or a
+change), and by their section's retrieval score. The best figure leads; the same metric for the years (or
+organisations) the question left open follows (qa_app.answer.compose). When no figure is anchored and
+scores `min_figure_score` (chosen on the dev set, docs/RETRIEVAL.md), the answer says plainly what was
+looked for and was not found, and shows the closest passages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from qa_app.answer.compose import Composer, missing, not_found
+from qa_app.answer.contract import Answer, Passage
+from qa_app.answer.dialogue import clean, context, inherit, respect
+from qa_app.answer.features import Rarity, figure_scores
+from qa_app.config import Settings, load_settings
+from qa_app.embed import get_embedder
+from qa_app.embed.base import Embedder
+from qa_app.search.catalog import Catalog
+from qa_app.search.query import Query, parse_query
+from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Within, intersect, search
+from qa_app.store.loader import Index, load_index
+from qa_app.store.manifest import built_stamp
+from qa_app.text.normalize import valid_utf8
+from qa_app.text.tokens import tokenize
+
+
+class Engine:
+    """An index, its embedder and the settings: everything `ask` needs, loaded once."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index, self.embedder, self.settings = index, embedder, settings
+        self.catalog = Catalog.from_reports(index.reports)
+        self._report = index.reports.set_index("report_id")
+        figures = index.figures[~index.figures["malformed"] & index.figures["value"].notna()]
+        self._figures = figures.reset_index(drop=True)
+        # Per question only the figures of a few sections are scored: find them without a scan.
+        self._figures_of = dict(self._figures.groupby("chunk_id").indices)
+        self._lookup = Lookup.of(index.chunks, index.reports)
+        self._figures_by = ByOrgYear.of(index.figures)
+        self._lexical = Lexical.of(index.bm25)
+        self._dense = Dense.of(index.vectors, settings.exact_max_sections, settings.hnsw_ef_search)
+        self._rarity = Rarity.of_labels(index.metrics["metric"])
+        self._composer = Composer(self._report, index.texts, index.chunks, self.catalog, self._rarity, settings)
+
+    def ask(self, question: str, history: Sequence[str] = (), within: Within | None = None) -> Answer:
+        """Answer `question`, read in the light of the earlier questions of the conversation; `within`
+        restricts every search (figures and passages) to some organisations and years."""
+        clock = _Clock()
+        question = valid_utf8("" if question is None else str(question))
+        # Undecodable bytes (lone surrogates) become "?"; an overlong paste is read up to a sane length.
+        text = clean(question, self.settings.max_question_chars)
+        query = parse_query(text, self.catalog, self.index.tokenizer)
+        if history and not query.unknown and not (query.orgs and query.metric):
+            earlier = context(history, self.catalog, self.index.tokenizer, self.settings.max_question_chars,
+                              self.settings.ranking.max_history)  # fmt: skip
+            query = respect(inherit(query, earlier), query, within)
+        clock.lap("understand")
+        if not query.norm:
+            return Answer(question, False, "请输入一个问题，例如“湘潭县信访救助支出多少”。", timings_ms=clock.total())
+        query = replace(query, text=question)
+        # The question for sections, its metric (with budget names added) for metric labels: one call.
+        qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
+        clock.lap("embed")
+        everywhere = within.rows(self._lookup, self.index.reports) if within else self._lookup.everything()
+        if query.unknown:
+            rows = np.zeros(0, np.int64)
+        else:
+            rows = intersect(self._lookup.scope(query), everywhere, self._lookup.n)
+        tokens = tokenize(query.norm, self.index.tokenizer)
+        hits = self._search(rows, tokens, qvec)
+        clock.lap("retrieve")
+        # Without a scope (an organisation or year the corpus lacks) the closest sections come from anywhere.
+        hits_shown = hits or self._search(everywhere, tokens, qvec)
+        shown = hits_shown[: self.settings.passages_shown]
+        passages = [self._composer.passage(h, hits_shown[0].score) for h in shown]
+        answer = self._compose(query, mvec, hits, passages)
+        if within and not answer.found:
+            picked = "、".join([*sorted(within.orgs), *(f"{y}年" for y in sorted(within.years))])
+            answer = replace(answer, answer=f"（只查找了所选的{picked}）{answer.answer}")
+        clock.lap("answer")
+        return replace(answer, timings_ms=clock.total())
+
+    def figures_within(self, within: Within) -> pd.DataFrame:
+        """All figures of the index (the figures view) of the organisations and years `within` allows."""
+        if not within:
+            return self.index.figures
+        return self.index.figures.iloc[self._figures_by.rows(within)]
+
+    # --- pieces ------------------------------------------------------------------------------------
+
+    def _search(self, rows: np.ndarray, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
+        s = self.settings
+        return search(rows, tokens, qvec, self._lexical, self._dense, (s.weight_bm25, s.weight_dense), s.rrf_k)
+
+    def _candidates(self, query: Query, mvec: np.ndarray, hits: list[Hit]) -> pd.DataFrame:
+        top = hits[: self.settings.candidate_sections]
+        if not top:
+            return self._figures.iloc[0:0]
+        chunk_ids = self.index.chunks["chunk_id"].to_numpy()
+        best = top[0].score
+        section_score = {chunk_ids[h.row]: h.score / best for h in top}
+        rows = [self._figures_of[c] for c in section_score if c in self._figures_of]
+        figs = self._figures.iloc[np.concatenate(rows)] if rows else self._figures.iloc[0:0]
+        if query.years:
+            figs = figs[figs["year"].isin(query.years)]
+        label_cos = self.index.metric_vectors @ mvec
+        return figure_scores(
+            figs, query, label_cos, section_score, self.index.texts, self._rarity, self.settings.ranking
+        )
+
+    def _compose(self, query: Query, mvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
+        if query.unknown:
+            return not_found(query, passages, f"这些报告中没有“{query.unknown}”的报告。")
+        if not hits:
+            return not_found(query, passages, missing(query))
+        if not query.wants_passage:
+            ranked = self._composer.newest_first(query, self._candidates(query, mvec, hits))
+            if len(ranked) and ranked["score"].iloc[0] >= self.settings.min_figure_score:
+                return self._composer.figure_answer(query, ranked, passages)
+        if query.wants_figure:  # a number was asked for and none matches: say so, never a near miss
+            return not_found(query, passages, missing(query))
+        return self._composer.passage_answer(query, passages, hits[0])
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self.last) * 1000, 2)
+        self.last = now
+
+    def total(self) -> dict[str, float]:
+        return {**self.laps, "total": round((time.perf_counter() - self.t0) * 1000, 2)}
+
+
+@lru_cache(maxsize=2)
+def _engine(settings: Settings, built: int) -> Engine:
+    return Engine(load_index(settings.index_dir, settings.embedder), get_embedder(settings.embedder), settings)
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The engine for these settings, loaded once, and again after the index is rebuilt."""
+    settings = settings or load_settings()
+    settings = settings.with_overrides(index_dir=settings.index_dir.resolve())
+    return _engine(settings, built_stamp(settings.index_dir))  # 0 without an index: load_index says what is missing
+
+
+def ask(
+    question: str, history: Sequence[str] = (), settings: Settings | None = None, within: Within | None = None
+) -> Answer:
+    """The one entry point the CLI, the app and the tests use."""
+    return get_engine(settings).ask(question, history, within)

@@ -135,7 +135,7 @@ class Ranking:
     # Unit fit: the unit the wording expects first, another of its family, any other unit; dev set.
     unit_exact: float = 0.15
     unit_family: float = 0.1
-    unit_other: float = -0.3
+    unit_other: float = -1.0
     # Period fit when no change is asked: this year's figure before last year's before a change; dev set.
     period_penalty: tuple[tuple[str, float], ...] = (("current", 0.0), ("previous", -0.15), ("change", -0.25))
     # Period fit when a change is asked ("比上年减少了多少"): the change first; dev set.
@@ -143,6 +143,9 @@ class Ranking:
     # A label names what was asked at this share of rare bigrams (`anchored`); also how alike two labels must
     # be to count as one metric (`likeness`); set where 公务接待费 stops answering 差旅费 on the dev set.
     anchor: float = 0.5
+    # A label inside the question ("支出" in "三公经费支出") anchors only if it covers this share of the question's
+    # metric by rarity: chosen on the dev, probe and realworld sets together (docs/RETRIEVAL.md).
+    min_question_share: float = 0.0
     # At most this many other years or organisations follow the best figure: one line stays readable.
     max_other: int = 4
     # Earlier questions of a conversation read for a follow-up: older turns rarely still apply.

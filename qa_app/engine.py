@@ -31,7 +31,7 @@ from qa_app.embed import get_embedder
 from qa_app.embed.base import Embedder
 from qa_app.search.catalog import Catalog
 from qa_app.search.query import Query, parse_query
-from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Within, intersect, search
+from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Named, Within, intersect, search
 from qa_app.store.loader import Index, load_index
 from qa_app.store.manifest import built_stamp
 from qa_app.text.normalize import valid_utf8
@@ -52,6 +52,7 @@ class Engine:
         self._lookup = Lookup.of(index.chunks, index.reports)
         self._figures_by = ByOrgYear.of(index.figures)
         self._lexical = Lexical.of(index.bm25)
+        self._named = Named.of(self._lexical, index.chunks)
         self._dense = Dense.of(index.vectors, settings.exact_max_sections, settings.hnsw_ef_search)
         self._rarity = Rarity.of_labels(index.metrics["metric"])
         self._composer = Composer(self._report, index.texts, index.chunks, self.catalog, self._rarity, settings)
@@ -76,7 +77,11 @@ class Engine:
         qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
         clock.lap("embed")
         everywhere = within.rows(self._lookup, self.index.reports) if within else self._lookup.everything()
-        if query.unknown:
+        # A name no report was read as: the reports whose text names it are its scope; none, and it is unknown.
+        named = self._named.reports(query.unknown) if query.unknown else []
+        if named:
+            rows = intersect(self._lookup.of_reports(named, query.years), everywhere, self._lookup.n)
+        elif query.unknown:
             rows = np.zeros(0, np.int64)
         else:
             rows = intersect(self._lookup.scope(query), everywhere, self._lookup.n)
@@ -87,7 +92,7 @@ class Engine:
         hits_shown = hits or self._search(everywhere, tokens, qvec)
         shown = hits_shown[: self.settings.passages_shown]
         passages = [self._composer.passage(h, hits_shown[0].score) for h in shown]
-        answer = self._compose(query, mvec, hits, passages)
+        answer = self._compose(query, mvec, hits, passages, bool(named))
         if within and not answer.found:
             picked = "、".join([*sorted(within.orgs), *(f"{y}年" for y in sorted(within.years))])
             answer = replace(answer, answer=f"（只查找了所选的{picked}）{answer.answer}")
@@ -122,8 +127,10 @@ class Engine:
             figs, query, label_cos, section_score, self.index.texts, self._rarity, self.settings.ranking
         )
 
-    def _compose(self, query: Query, mvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
-        if query.unknown:
+    def _compose(
+        self, query: Query, mvec: np.ndarray, hits: list[Hit], passages: list[Passage], named: bool = False
+    ) -> Answer:
+        if query.unknown and not named:
             return not_found(query, passages, f"这些报告中没有“{query.unknown}”的报告。")
         if not hits:
             return not_found(query, passages, missing(query))

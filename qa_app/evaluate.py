@@ -66,8 +66,9 @@ def judge(item: dict, answer: Answer, texts: dict[str, str]) -> str:
         return f"cites {cite.doc}, expected {item['doc']}"
     if texts.get(cite.doc, "")[cite.start : cite.end] != cite.quote:
         return f"quote is not the stored text at {cite.doc}[{cite.start}:{cite.end}]"
-    if str(item["value"]) not in cite.quote:
-        return f"quote {cite.quote!r} does not hold {item['value']}"
+    written = str(item.get("raw") or item["value"])  # the number as the report writes it ("8,552")
+    if written not in cite.quote:
+        return f"quote {cite.quote!r} does not hold {written}"
     return ""
 
 

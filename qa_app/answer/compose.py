@@ -16,11 +16,13 @@ from qa_app.config import Settings
 from qa_app.search.catalog import Catalog
 from qa_app.search.query import Query
 from qa_app.search.retrieve import Hit
+from qa_app.text.normalize import normalize
 
 
 def shown(f: FigureOut) -> str:
-    """The figure as its source writes it, with the unit a table took from its header: "284.14万元"."""
-    return f.text if f.text.rstrip().endswith(f.unit) else f"{f.text}{f.unit}"
+    """The figure as its source writes it, with the unit a table took from its header: "284.14万元"; a unit
+    the source writes in traditional or full-width characters ("102萬元") is not added again."""
+    return f.text if normalize(f.text).text.rstrip().endswith(f.unit) else f"{f.text}{f.unit}"
 
 
 def who(f: FigureOut) -> str:
@@ -28,7 +30,7 @@ def who(f: FigureOut) -> str:
 
 
 def missing(query: Query) -> str:
-    orgs = "、".join(sorted(query.orgs)) if query.orgs else ""
+    orgs = "、".join(sorted(query.orgs)) if query.orgs else query.unknown
     when = "、".join(f"{y}年" for y in query.years)
     return f"这些报告中没有{orgs}{when}“{query.focus}”的数字。"
 

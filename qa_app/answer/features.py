@@ -13,8 +13,12 @@ import numpy as np
 import pandas as pd
 
 from qa_app.config import Ranking
+from qa_app.lexicon import load
 from qa_app.search.query import Query
+from qa_app.text.normalize import normalize
 from qa_app.text.tokens import CJK_RUN
+
+_CONCEPTS = [tuple(c["forms"]) for c in load("budget_concepts").get("concepts", [])]
 
 _FILLER = set("的了在是为和与及其之")
 _QUOTE_STOPS = "。；;！？!?\n\t"
@@ -66,12 +70,20 @@ class Rarity:
         return sum(self.idf.get(g, self.unseen) for g in bigrams)
 
 
-def anchored(query: Query, label: str, rarity: Rarity) -> float:
+def named_concepts(metric: str) -> list[tuple[str, ...]]:
+    """The budget concepts (lexicon/budget_concepts.toml) a metric names, each as the forms it may take."""
+    return [forms for forms in _CONCEPTS if any(form in metric for form in forms)]
+
+
+def anchored(query: Query, label: str, rarity: Rarity, min_question_share: float = 0.0) -> float:
     """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
     metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
     budget names its everyday words stand for ("开会花了" → "会议费"). Below `Ranking.anchor` a figure is
     never an answer: a label that merely sounds close (公务接待费 for 差旅费) or shares only common words
     (人事代理经费支出 for 三公经费支出) is not one.
+
+    A label wholly inside the question counts only when it also covers `min_question_share` of the question's
+    metric: a generic "支出" is not the answer to "三公经费支出", whose rare part it leaves out.
     """
     lab = bigram_set(label)
     best = 0.0
@@ -79,7 +91,9 @@ def anchored(query: Query, label: str, rarity: Rarity) -> float:
         q = bigram_set(asked)
         if q and lab:
             shared = rarity.weight(q & lab)
-            best = max(best, shared / rarity.weight(q), shared / rarity.weight(lab))
+            of_question = shared / rarity.weight(q)
+            of_label = shared / rarity.weight(lab) if of_question >= min_question_share else 0.0
+            best = max(best, of_question, of_label)
     return best
 
 
@@ -119,7 +133,7 @@ def figure_scores(
     """
     r = ranking
     figs = figs.copy()
-    figs["anchor"] = [anchored(query, m, rarity) for m in figs["metric"]]
+    figs["anchor"] = [anchored(query, m, rarity, r.min_question_share) for m in figs["metric"]]
     figs = figs[figs["anchor"] >= r.anchor]
     if figs.empty:
         return figs.assign(score=pd.Series(dtype=float))
@@ -131,6 +145,14 @@ def figure_scores(
                                    strict=True)
     ]  # fmt: skip
     figs["quote_from"], figs["quote_to"] = [a for a, _ in spans], [b for _, b in spans]
+    concepts = named_concepts(query.metric)
+    if concepts:  # each concept the question names is named by the figure's label, sentence or section
+        contexts = [f"{m} {normalize(texts[d][a:b]).text} {sec}"
+                    for m, d, (a, b), sec in zip(figs["metric"], figs["doc"], spans, figs["section"], strict=True)]
+        figs = figs[[all(any(f in c for f in forms) for forms in concepts) for c in contexts]]
+        if figs.empty:
+            return figs.assign(score=pd.Series(dtype=float))
+        spans = list(zip(figs["quote_from"], figs["quote_to"], strict=True))
     figs["sentence_match"] = [
         overlap(qgrams, grams(texts[d][a:b], r.unigram_weight), r) for d, (a, b) in zip(figs["doc"], spans, strict=True)
     ]

@@ -143,6 +143,9 @@ class Query:
         return (self.metric or self.norm).replace(" ", "")
 
 
+_QUOTE_MARKS = re.compile(r"[“”\"'‘’「」『』]")
+
+
 def _longest_matches(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int, str]]:
     """Non-overlapping occurrences of the names of `pattern` in `text`, leftmost and longest."""
     return [(m.start(), m.end(), m.group()) for m in pattern.finditer(text)]
@@ -221,6 +224,7 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     parts = (p.strip("的") for p in metric.split())
     metric = " ".join(p for p in parts if p and not _FRAME_ONLY.fullmatch(p))
     metric = _FOLLOW_UP.sub("", metric).strip(" 的")
+    metric = _QUOTE_MARKS.sub("", metric)  # “三公”经费 is 三公经费: quotes around a term split its bigrams
     units = expected_units(norm)
     asks_passage = bool(_PASSAGE_WORDS.search(norm))
     # "多少/几/比例" or a money word asks a number, unless the wording asks for a passage

@@ -21,6 +21,7 @@ from scipy import sparse
 from qa_app.search.query import Query
 
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})年")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 @dataclass(frozen=True)
@@ -102,19 +103,52 @@ class Lookup:
             return self.everything()
         empty = np.zeros(0, np.int64)
         if query.orgs:
-            reports = [r for org in query.orgs for r in self.reports_of_org.get(org, empty)]
-            rows = self.rows(reports)
-            if not query.years:
-                return rows
-            of_year = (r for r in reports if self.year_of_report.get(r) in query.years)
-            keep = contained(rows, self.rows(of_year))
-            for year in query.years:
-                keep |= contained(rows, self.mentions.get(year, empty))
-            return rows[keep]
+            return self.of_reports([r for org in query.orgs for r in self.reports_of_org.get(org, empty)], query.years)
         return _sorted_union(
             [self.rows(r for y in query.years for r in self.reports_of_year.get(y, empty))]
             + [self.mentions.get(y, empty) for y in query.years]
         )
+
+    def of_reports(self, reports: Sequence[str], years: Sequence[int]) -> np.ndarray:
+        """Sorted rows of these reports; with years, those of reports of the years or that mention them."""
+        rows = self.rows(reports)
+        if not years:
+            return rows
+        empty = np.zeros(0, np.int64)
+        keep = contained(rows, self.rows(r for r in reports if self.year_of_report.get(r) in years))
+        for year in years:
+            keep |= contained(rows, self.mentions.get(year, empty))
+        return rows[keep]
+
+
+@dataclass(frozen=True)
+class Named:
+    """The reports whose text names a string: a place or body a question names is in the corpus when its
+    reports say it, even where no report was read as that organisation (a title without the name, a
+    kindergarten under its city). Candidate sections come from the BM25 index's bigram postings, each then
+    checked for the whole string, so a question costs the postings of its name's bigrams."""
+
+    by_token: sparse.csc_matrix
+    vocab: dict[str, int]
+    texts: np.ndarray  # index_text per chunk row (the normalised view the question is matched in)
+    report_ids: np.ndarray  # report_id per chunk row
+
+    @classmethod
+    def of(cls, lexical: Lexical, chunks: pd.DataFrame) -> Named:
+        return cls(lexical.by_token, lexical.vocab, chunks["index_text"].to_numpy(), chunks["report_id"].to_numpy())
+
+    def reports(self, name: str) -> list[str]:
+        """Report ids (sorted) of the sections that contain `name`; none when it has no CJK bigram."""
+        grams = {f"_{run[i : i + 2]}" for run in _CJK_RUN.findall(name) for i in range(len(run) - 1)}
+        if not grams or any(g not in self.vocab for g in grams):
+            return []
+        rows: np.ndarray | None = None
+        for gram in grams:
+            column = self.vocab[gram]
+            found = self.by_token.indices[self.by_token.indptr[column] : self.by_token.indptr[column + 1]]
+            rows = np.sort(found) if rows is None else np.intersect1d(rows, found, assume_unique=True)
+        hits = [r for r in (rows if rows is not None else ()) if name in self.texts[r]]
+        return sorted(set(self.report_ids[hits]))
 
 
 def intersect(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:

@@ -78,7 +78,7 @@ class Engine:
         clock.lap("embed")
         everywhere = within.rows(self._lookup, self.index.reports) if within else self._lookup.everything()
         # A name no report was read as: the reports whose text names it are its scope; none, and it is unknown.
-        named = self._named.reports(query.unknown) if query.unknown else []
+        named = self._about(query.unknown) if query.unknown else []
         if named:
             rows = intersect(self._lookup.of_reports(named, query.years), everywhere, self._lookup.n)
         elif query.unknown:
@@ -106,6 +106,12 @@ class Engine:
         return self.index.figures.iloc[self._figures_by.rows(within)]
 
     # --- pieces ------------------------------------------------------------------------------------
+
+    def _about(self, name: str) -> list[str]:
+        """Reports about `name` though none was read as it: those whose text names it and that were read as no
+        organisation. A report of an organisation is about that one: 湘潭县's report that mentions 湘潭市 is
+        not 湘潭市's, nor is a district's report its city's."""
+        return [r for r in self._named.reports(name) if not self._report.at[r, "org"]]
 
     def _search(self, rows: np.ndarray, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
         s = self.settings

@@ -1,0 +1,82 @@
+"""Reports of any department: a name found only in a report's text scopes the question, a figure must name
+the budget concept asked, and a figure in another unit than the one asked is never the answer.
+
+The corpus is one generated 部门决算 note whose title names no organisation (so no report is read as one):
+the kindergarten is named only in its body, the 三公经费 figures are labelled by their clause (实际支出)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_app.answer.compose import shown
+from qa_app.answer.contract import FigureOut
+from qa_app.build import build_index
+from qa_app.config import Settings
+from qa_app.engine import Engine, get_engine
+
+REPORT = """2023年度部门决算公开说明
+
+一、收入支出决算总体情况
+本单位为全额拨款事业单位。青州市实验幼儿园2023年收入合计1,234.56万元，比上年减少12.30万元。
+
+二、“三公”经费支出情况
+2023年“三公”经费财政拨款预算20.00万元，实际支出15.50万元，比预算减少4.50万元。
+
+三、其他情况
+本年支出合计1,200.00万元。临时救助标准为2个月。
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    root = tmp_path_factory.mktemp("kinds")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "决算说明.txt").write_text(REPORT, "utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    build_index(settings)
+    assert set(get_engine(settings).index.reports["org"]) == {""}  # read as no organisation
+    return get_engine(settings)
+
+
+def test_a_name_in_the_text_is_the_scope_not_a_refusal(engine: Engine) -> None:
+    answer = engine.ask("青州市实验幼儿园2023年收入合计多少？")
+    assert answer.found and answer.figures[0].value == 1234.56
+    cite = answer.citations[answer.figures[0].citation]
+    assert "青州市实验幼儿园" in cite.quote
+
+
+def test_a_name_written_nowhere_is_still_refused(engine: Engine) -> None:
+    answer = engine.ask("青岛市实验幼儿园2023年收入合计多少？")
+    assert not answer.found and "没有“青岛市”的报告" in answer.answer
+
+
+def test_a_concept_named_by_the_sentence_answers(engine: Engine) -> None:
+    answer = engine.ask("2023年三公经费实际支出多少？")
+    assert answer.found and answer.figures[0].value == 15.5
+
+
+def test_a_figure_without_the_concept_asked_is_not_the_answer(engine: Engine) -> None:
+    """支出合计 1,200.00 is a total of all spending, not of 三公经费: no number rather than that one."""
+    answer = engine.ask("2023年三公经费支出合计多少？")
+    assert 1200.0 not in [f.value for f in answer.figures]
+
+
+def test_a_figure_in_a_unit_not_asked_is_not_the_answer(engine: Engine) -> None:
+    """人次 asked, the report has 临时救助标准 in 个月: a different measure."""
+    answer = engine.ask("2023年临时救助了多少人次？")
+    assert not answer.found
+
+
+@pytest.mark.parametrize(("text", "expected"), [("102萬元", "102萬元"), ("284.14", "284.14万元"), ("5億元", "5億元")])
+def test_a_unit_written_in_traditional_characters_is_not_added_again(text: str, expected: str) -> None:
+    unit = "亿元" if "億" in text else "万元"
+    assert shown(FigureOut(1.0, text, unit, "收入", "", None, 0)) == expected
+
+
+def test_the_judge_finds_the_number_as_the_report_writes_it(engine: Engine) -> None:
+    from qa_app.evaluate import judge
+
+    answer = engine.ask("青州市实验幼儿园2023年收入合计多少？")
+    item = {"kind": "figure", "value": "1234.56", "unit": "万元", "doc": "决算说明.txt", "raw": "1,234.56"}
+    assert judge(item, answer, engine.index.texts) == ""
+    assert "does not hold 1234.56" in judge({**item, "raw": ""}, answer, engine.index.texts)

@@ -41,6 +41,7 @@ class Catalog:
     outer: frozenset[str]  # regions that hold an organisation only through an inner region (株洲市 › 渌口区)
     newest_year: int | None
     bodies: dict[str, frozenset[str]] = field(default_factory=dict)  # organisation → all its names, if several
+    newest_of: dict[str, int] = field(default_factory=dict)  # organisation → its newest report year
     alias_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     outer_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -88,12 +89,15 @@ class Catalog:
         same = _same_bodies(shorter)
         aliases = {name: {s for o in orgs for s in same.get(o, {o})} for name, orgs in aliases.items()}
         years = pd.to_numeric(reports["year"], errors="coerce").dropna()
+        dated = reports.loc[years.index].assign(_year=years.astype(int))
+        newest_of = {org: int(y) for org, y in dated.groupby("org")["_year"].max().items() if org}
         return cls(
             aliases={k: frozenset(v) for k, v in aliases.items()},
             regions=frozenset(regions),
             outer=frozenset(outer - set(aliases)),
             newest_year=int(years.max()) if len(years) else None,
             bodies={o: frozenset(b) for o, b in same.items()},
+            newest_of=newest_of,
         )
 
     @property

@@ -217,8 +217,12 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     asks_change = bool(_COMPARED.search(rest)) or bool(_ASKS_CHANGE.search(rest))
     rest = _COMPARED.sub(" ", rest)
     years = [int(y) for y in _YEAR.findall(rest)]
-    if catalog.newest_year is not None:
-        years += [catalog.newest_year + 1 - _RELATIVE_YEAR[w] for w in _RELATIVE.findall(rest)]
+    # 今年 / 去年 count from the newest report of the organisations named (else of the corpus): another
+    # department's 2026 budget in the index does not make 去年 2026 for a bureau whose reports end in 2024.
+    named_years = [catalog.newest_of[o] for o in orgs if o in catalog.newest_of]
+    newest = max(named_years) if named_years else catalog.newest_year
+    if newest is not None:
+        years += [newest + 1 - _RELATIVE_YEAR[w] for w in _RELATIVE.findall(rest)]
     metric = _QUESTION_FORM.sub(" ", _RELATIVE.sub(" ", _YEAR.sub(" ", rest)))
     metric = _NOT_METRIC.sub(" ", metric)
     parts = (p.strip("的") for p in metric.split())

@@ -75,15 +75,12 @@ def named_concepts(metric: str) -> list[tuple[str, ...]]:
     return [forms for forms in _CONCEPTS if any(form in metric for form in forms)]
 
 
-def anchored(query: Query, label: str, rarity: Rarity, min_question_share: float = 0.0) -> float:
+def anchored(query: Query, label: str, rarity: Rarity) -> float:
     """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
     metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
     budget names its everyday words stand for ("开会花了" → "会议费"). Below `Ranking.anchor` a figure is
     never an answer: a label that merely sounds close (公务接待费 for 差旅费) or shares only common words
     (人事代理经费支出 for 三公经费支出) is not one.
-
-    A label wholly inside the question counts only when it also covers `min_question_share` of the question's
-    metric: a generic "支出" is not the answer to "三公经费支出", whose rare part it leaves out.
     """
     lab = bigram_set(label)
     best = 0.0
@@ -91,9 +88,7 @@ def anchored(query: Query, label: str, rarity: Rarity, min_question_share: float
         q = bigram_set(asked)
         if q and lab:
             shared = rarity.weight(q & lab)
-            of_question = shared / rarity.weight(q)
-            of_label = shared / rarity.weight(lab) if of_question >= min_question_share else 0.0
-            best = max(best, of_question, of_label)
+            best = max(best, shared / rarity.weight(q), shared / rarity.weight(lab))
     return best
 
 
@@ -133,7 +128,7 @@ def figure_scores(
     """
     r = ranking
     figs = figs.copy()
-    figs["anchor"] = [anchored(query, m, rarity, r.min_question_share) for m in figs["metric"]]
+    figs["anchor"] = [anchored(query, m, rarity) for m in figs["metric"]]
     figs = figs[figs["anchor"] >= r.anchor]
     if figs.empty:
         return figs.assign(score=pd.Series(dtype=float))

@@ -188,11 +188,6 @@ class ReadingChild:
 _child = ReadingChild()
 
 
-def read_in_child(path: Path, settings: Settings, name: str | None = None) -> FileResult:
-    """Read one file in this process's reading child, under its memory limit and timeout."""
-    return _child.read(path, settings, name)
-
-
 def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
     """Read and split one file (qa_app.pipeline) in the reading child, under its memory limit and timeout.
 
@@ -200,4 +195,4 @@ def process_file(path: Path, settings: Settings, name: str | None = None) -> Fil
     IngestError with a plain reason when the file cannot be read or is refused. The build and the app's
     upload check read every file through here.
     """
-    return read_in_child(path, settings, name)
+    return _child.read(path, settings, name)

@@ -1,7 +1,7 @@
 """The domain vocabulary as data: one TOML file per concept in this folder, loaded once.
 
 Adding a department's words, a unit or a synonym is an edit of a data file, reviewed like one; the code
-that uses a list turns it into a pattern with `alternation`, longest first so that a longer word wins.
+that uses a list turns it into a pattern with `ordered`, so a data file's order (a longer word first) holds.
 """
 
 from __future__ import annotations
@@ -17,11 +17,6 @@ from importlib.resources import files
 def load(name: str) -> dict:
     """The parsed `<name>.toml` of this folder."""
     return tomllib.loads(files(__package__).joinpath(f"{name}.toml").read_text("utf-8"))
-
-
-def alternation(words: Iterable[str]) -> str:
-    """A regex alternation of `words`, escaped, longest first (no group)."""
-    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
 
 def ordered(words: Iterable[str]) -> str:

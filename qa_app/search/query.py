@@ -29,12 +29,12 @@ from qa_app.text.names import ORG_NAME, REGION_SUFFIX, region_stem
 from qa_app.text.normalize import normalize
 
 _WORDS = lexicon.load("question_words")
-_either = lexicon.ordered  # an escaped alternation in the data's order
+
 _TIME, _COMPARED_WORDS, _INTENT, _UNITS, _FORM = (_WORDS[k] for k in ("time", "compared", "intent", "units", "form"))
 
 
 def _words(words: Iterable[str]) -> re.Pattern[str]:
-    return re.compile(_either(words))
+    return re.compile(lexicon.ordered(words))
 
 
 # A year, not an amount: "2024", "2024年度", "2024项目支出", but not "2000万元", "2024人" or "2024.5".
@@ -45,12 +45,12 @@ _AMOUNT_AFTER = "|".join(
 _YEAR = re.compile(rf"(?<![\d.])((?:19|20)\d{{2}})(?![\d.]|\s*(?:{_AMOUNT_AFTER}))\s*(?:年度?|财年)?")
 # "比上年减少" asks for a change, not for last year's figure.
 _COMPARED = re.compile(
-    f"(?:{_either(_COMPARED_WORDS['by'])})(?:{_either(_COMPARED_WORDS['last_year'])})"
-    f"(?:{re.escape(_COMPARED_WORDS['same_period'])})?|{_either(_COMPARED_WORDS['alone'])}"
+    f"(?:{lexicon.ordered(_COMPARED_WORDS['by'])})(?:{lexicon.ordered(_COMPARED_WORDS['last_year'])})"
+    f"(?:{re.escape(_COMPARED_WORDS['same_period'])})?|{lexicon.ordered(_COMPARED_WORDS['alone'])}"
 )
 _RELATIVE_YEAR: dict[str, int] = dict(_TIME["relative"])
 # "本年收入", "本年支出合计", "上年结转" are the labels of budget tables, not "this year" or "last year".
-_TABLE_LABEL_AFTER = {word: _either(labels) for word, labels in _TIME["table_label_after"].items()}
+_TABLE_LABEL_AFTER = {word: lexicon.ordered(labels) for word, labels in _TIME["table_label_after"].items()}
 _RELATIVE = re.compile(
     "|".join(
         re.escape(w) + (f"(?!{_TABLE_LABEL_AFTER[w]})" if w in _TABLE_LABEL_AFTER else "")
@@ -61,11 +61,11 @@ _ASKS_CHANGE = _words(_INTENT["change"])
 _FOREIGN_ORGAN = re.compile(r"(?:局|厅|委员会|委)$")
 # jieba tags many measures as places ("满意度", "新鲜度" are "ns"): a word of three or more characters
 # ending in 度 or 率 is what is measured, not where ("印度" stays a place).
-_MEASURE = re.compile(rf"^[\u4e00-\u9fff]{{2,}}(?:{_either(_FORM['measure_suffixes'])})$")
+_MEASURE = re.compile(rf"^[\u4e00-\u9fff]{{2,}}(?:{lexicon.ordered(_FORM['measure_suffixes'])})$")
 
 # Units a question expects, most specific wording first.
 _UNIT_FAMILIES = {family: tuple(units) for family, units in _UNITS["families"].items()}
-_ASKED_UNIT = re.compile(f"(?:{_either(_UNITS['how_many'])})个?({_either(_UNITS['asked'])})")
+_ASKED_UNIT = re.compile(f"(?:{lexicon.ordered(_UNITS['how_many'])})个?({lexicon.ordered(_UNITS['asked'])})")
 _SCORE_WORDS = _words(_UNITS["words"]["score"])
 _PERCENT_WORDS = _words(_UNITS["words"]["percent"])
 _MONEY_WORDS = _words(_UNITS["words"]["money"])
@@ -93,9 +93,9 @@ _PASSAGE_WORDS = _words(_INTENT["passage"])
 _FIGURE_WORDS = _words(_INTENT["figure"])
 # Openers of a follow-up ("那2023年呢") and words that span organisations or years ("各信访局", "历年").
 _FOLLOW_UP = re.compile(
-    f"^(?:{_either(_INTENT['follow_up_openers'])})"
-    rf"|(?:{_either(_INTENT['span_every'])})[\u4e00-\u9fff]{{0,4}}?(?:{_either(_INTENT['span_bodies'])})"
-    f"|{_either(_INTENT['span_years'])}"
+    f"^(?:{lexicon.ordered(_INTENT['follow_up_openers'])})"
+    rf"|(?:{lexicon.ordered(_INTENT['span_every'])})[\u4e00-\u9fff]{{0,4}}?(?:{lexicon.ordered(_INTENT['span_bodies'])})"
+    f"|{lexicon.ordered(_INTENT['span_years'])}"
 )
 
 
@@ -112,7 +112,7 @@ _ASK_VERB = (
     + ")?了?"
 )
 _QUESTION_FORM = re.compile(
-    rf"{_ASK_VERB}(?:{_ASKED_UNIT.pattern}|{_either(_FORM['question'])}|"
+    rf"{_ASK_VERB}(?:{_ASKED_UNIT.pattern}|{lexicon.ordered(_FORM['question'])}|"
     + "|".join(re.escape(w) + "个?" for w in _FORM["counted"])
     + ")"
 )

@@ -19,9 +19,9 @@ import pandas as pd
 from scipy import sparse
 
 from qa_app.search.query import Query
+from qa_app.text.tokens import bigram_terms
 
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})年")
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,8 @@ class Named:
         return cls(lexical.by_token, lexical.vocab, chunks["index_text"].to_numpy(), chunks["report_id"].to_numpy())
 
     def reports(self, name: str) -> list[str]:
-        """Report ids (sorted) of the sections that contain `name`; none when it has no CJK bigram."""
-        grams = {f"_{run[i : i + 2]}" for run in _CJK_RUN.findall(name) for i in range(len(run) - 1)}
+        """Report ids (sorted) of the sections that contain `name`; none when it has no indexed CJK bigram."""
+        grams = set(bigram_terms(name))
         if not grams or any(g not in self.vocab for g in grams):
             return []
         rows: np.ndarray | None = None

@@ -38,10 +38,14 @@ def make_tokenizer(user_words: Iterable[str] = ()) -> jieba.Tokenizer:
 def tokenize(text: str, tokenizer: jieba.Tokenizer) -> list[str]:
     """Words (search mode, so long names also yield their parts) and "_"-prefixed CJK bigrams."""
     words = [w for w in tokenizer.cut_for_search(text) if _KEEP.match(w) and w not in STOP_WORDS]
-    bigrams = [
+    return words + bigram_terms(text)
+
+
+def bigram_terms(text: str) -> list[str]:
+    """The "_"-prefixed CJK bigram terms of `text`, in order, stop bigrams dropped: as the index holds them."""
+    return [
         "_" + run[i : i + 2]
         for run in CJK_RUN.findall(text)
         for i in range(len(run) - 1)
         if run[i : i + 2] not in STOP_BIGRAMS
     ]
-    return words + bigrams

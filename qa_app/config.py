@@ -137,6 +137,9 @@ class Ranking:
     unit_exact: float = 0.15
     unit_family: float = 0.1
     unit_other: float = -1.0
+    # Measure fit of a label that measures the other side (预算 asked, 决算 found, or the reverse: −1, never the
+    # answer); a label naming no measure is not penalised (lexicon/budget_concepts.toml [measures]).
+    measure_other: float = -1.0
     # Period fit when no change is asked: this year's figure before last year's before a change; dev set.
     period_penalty: tuple[tuple[str, float], ...] = (("current", 0.0), ("previous", -0.15), ("change", -0.25))
     # Period fit when a change is asked ("比上年减少了多少"): the change first; dev set.

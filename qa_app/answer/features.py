@@ -6,6 +6,7 @@ weights are `Ranking` (qa_app.config)."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -13,12 +14,16 @@ import numpy as np
 import pandas as pd
 
 from qa_app.config import Ranking
-from qa_app.lexicon import load
+from qa_app.lexicon import load, ordered
 from qa_app.search.query import Query
 from qa_app.text.normalize import normalize
 from qa_app.text.tokens import CJK_RUN
 
 _CONCEPTS = [tuple(c["forms"]) for c in load("budget_concepts").get("concepts", [])]
+
+_MEASURES = load("budget_concepts")["measures"]
+_NOT_MEASURES = re.compile(ordered(_MEASURES["not_measures"]))
+_MEASURE = re.compile(f"({ordered(_MEASURES['budget'])})|({ordered(_MEASURES['actual'])})")
 
 _FILLER = set("的了在是为和与及其之")
 _QUOTE_STOPS = "。；;！？!?\n\t"
@@ -73,6 +78,14 @@ class Rarity:
 def named_concepts(metric: str) -> list[tuple[str, ...]]:
     """The budget concepts (lexicon/budget_concepts.toml) a metric names, each as the forms it may take."""
     return [forms for forms in _CONCEPTS if any(form in metric for form in forms)]
+
+
+def measure(label: str) -> str:
+    """What a label measures, by its last measure word: "budget", "actual", or "" when it names none."""
+    found = list(_MEASURE.finditer(_NOT_MEASURES.sub("|", label)))
+    if not found:
+        return ""
+    return "budget" if found[-1].group(1) else "actual"
 
 
 def anchored(query: Query, label: str, rarity: Rarity) -> float:
@@ -161,6 +174,9 @@ def figure_scores(
         0.0 if not units else r.unit_exact if u == units[0] else r.unit_family if u in units else r.unit_other
         for u in figs["unit"]
     ]
+    asked = measure(query.metric)
+    figs["measure_fit"] = [r.measure_other if asked and (m := measure(x)) and m != asked else 0.0
+                           for x in figs["metric"]]  # fmt: skip
     period_fit = dict(r.change_fit if query.asks_change else r.period_penalty)
     figs["period_fit"] = [period_fit.get(p, 0.0) for p in figs["period"]]
     figs["score"] = (
@@ -169,6 +185,7 @@ def figure_scores(
         + r.w_semantic * figs["semantic"]
         + r.w_passage * figs["passage"]
         + figs["unit_fit"]
+        + figs["measure_fit"]
         + figs["period_fit"]
     )
     newest = figs["year"].fillna(0).astype(int)

@@ -58,6 +58,7 @@ _GENERIC = re.compile(
     rf"^(?:{ordered(_LABELS['generic_years'])})?(?:{ordered(_LABELS['generic_flows'])})?"
     rf"(?:{ordered(_LABELS['generic_totals'])})?$"
 )
+_MEASURE_ONLY = re.compile(f"(?:{ordered(_LABELS['measure_only'])})+")
 # "上年为2.9万元", "比上年的2.9万元", "去年同期" close the clause: last year's figure of the subject.
 _SAME_PERIOD = _PERIODS["same_period"]
 _PREVIOUS = re.compile(
@@ -100,6 +101,16 @@ def _clean_label(text: str) -> str:
         text = _LEAD.sub("", text)
         text = _TRAIL.sub("", text)
     return text[-_SETTINGS.max_label_chars :]
+
+
+def with_subject(metric: str, subject: str) -> str:
+    """A label that only says how something is measured ("支出决算") names the sentence's subject too, with
+    the subject's own measure words dropped: "三公经费支出预算" then "支出决算" → "三公经费支出决算"."""
+    if not subject or not metric or not _MEASURE_ONLY.fullmatch(metric):
+        return metric
+    tail = [m for m in _MEASURE_ONLY.finditer(subject) if m.end() == len(subject)]
+    topic = subject[: tail[0].start()] if tail else subject
+    return topic + metric if topic else metric
 
 
 def short_label(text: str) -> str:
@@ -309,6 +320,7 @@ def scan_prose(
                 metric = _clean_label(follows.group(1))
             if _GENERIC.match(metric):
                 metric = _topic(view, sent_start, clause_at) or metric or subject
+            metric = with_subject(metric, subject)
             if metric:
                 subject = metric
         unit = canonical_unit(unit, after)

@@ -34,6 +34,7 @@ from qa_app.search.query import Query, parse_query
 from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Named, Within, intersect, search
 from qa_app.store.loader import Index, load_index
 from qa_app.store.manifest import built_stamp
+from qa_app.text.names import REGION_PART
 from qa_app.text.normalize import valid_utf8
 from qa_app.text.tokens import tokenize
 
@@ -78,7 +79,7 @@ class Engine:
         clock.lap("embed")
         everywhere = within.rows(self._lookup, self.index.reports) if within else self._lookup.everything()
         # A name no report was read as: the reports whose text names it are its scope; none, and it is unknown.
-        named = self._about(query.unknown) if query.unknown else []
+        named = self._about(query.unknown, query.orgs) if query.unknown else []
         if named:
             rows = intersect(self._lookup.of_reports(named, query.years), everywhere, self._lookup.n)
         elif query.unknown:
@@ -107,11 +108,15 @@ class Engine:
 
     # --- pieces ------------------------------------------------------------------------------------
 
-    def _about(self, name: str) -> list[str]:
-        """Reports about `name` though none was read as it: those whose text names it and that were read as no
-        organisation. A report of an organisation is about that one: 湘潭县's report that mentions 湘潭市 is
-        not 湘潭市's, nor is a district's report its city's."""
-        return [r for r in self._named.reports(name) if not self._report.at[r, "org"]]
+    def _about(self, name: str, orgs: frozenset[str]) -> list[str]:
+        """Reports about `name` though none was read as it: those whose text names it and that were read as
+        no organisation. A name that is no region also reaches the reports of an organisation whose name
+        holds it (棠溪镇 of 贵池区棠溪镇人民政府) or that the question names too (a campus of 襄阳市中心医院).
+        A region's name reaches no other organisation's report: 湘潭县's report that mentions 湘潭市 is not
+        湘潭市's, nor is a district's report its city's."""
+        place = bool(REGION_PART.fullmatch(name))
+        return [r for r in self._named.reports(name)
+                if not (org := self._report.at[r, "org"]) or (not place and (name in org or org in orgs))]  # fmt: skip
 
     def _search(self, rows: np.ndarray, tokens: list[str], qvec: np.ndarray) -> list[Hit]:
         s = self.settings

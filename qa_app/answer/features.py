@@ -155,8 +155,10 @@ def figure_scores(
     figs["quote_from"], figs["quote_to"] = [a for a, _ in spans], [b for _, b in spans]
     concepts = named_concepts(query.metric)
     if concepts:  # each concept the question names is named by the figure's label, sentence or section
-        contexts = [f"{m} {normalize(texts[d][a:b]).text} {sec}"
-                    for m, d, (a, b), sec in zip(figs["metric"], figs["doc"], spans, figs["section"], strict=True)]
+        contexts = [
+            f"{m} {normalize(texts[d][a:b]).text} {sec}"
+            for m, d, (a, b), sec in zip(figs["metric"], figs["doc"], spans, figs["section"], strict=True)
+        ]
         figs = figs[[all(any(f in c for f in forms) for forms in concepts) for c in contexts]]
         if figs.empty:
             return figs.assign(score=pd.Series(dtype=float))

@@ -59,6 +59,7 @@ _GENERIC = re.compile(
     rf"(?:{ordered(_LABELS['generic_totals'])})?$"
 )
 _MEASURE_ONLY = re.compile(f"(?:{ordered(_LABELS['measure_only'])})+")
+_OWN_SUBJECT = re.compile(f"^(?:{ordered(_LABELS['own_subject_leads'])})")
 # "上年为2.9万元", "比上年的2.9万元", "去年同期" close the clause: last year's figure of the subject.
 _SAME_PERIOD = _PERIODS["same_period"]
 _PREVIOUS = re.compile(
@@ -110,7 +111,7 @@ def with_subject(metric: str, subject: str) -> str:
         return metric
     tail = [m for m in _MEASURE_ONLY.finditer(subject) if m.end() == len(subject)]
     topic = subject[: tail[0].start()] if tail else subject
-    return topic + metric if topic else metric
+    return topic + metric if topic and not _MEASURE_ONLY.fullmatch(topic) else metric
 
 
 def short_label(text: str) -> str:
@@ -226,7 +227,9 @@ def _topic(view: str, sentence_start: int, clause_start: int) -> str:
 
 
 def _inside_brackets(view: str, pos: int, lo: int) -> bool:
-    """Numbers inside 《…》 titles or 〔…〕 document numbers are not figures."""
+    """Numbers inside 《…》 titles or 〔…〕 document numbers are not figures. A bracket left open on an
+    earlier line (page junk, "泉港政综〔202465") holds nothing of this one."""
+    lo = max(lo, view.rfind("\n", lo, pos) + 1)
     for opener, closer in (("《", "》"), ("〔", "〕"), ("[", "]")):
         o = view.rfind(opener, lo, pos)
         if o >= 0 and view.rfind(closer, o, pos) < 0:
@@ -320,7 +323,8 @@ def scan_prose(
                 metric = _clean_label(follows.group(1))
             if _GENERIC.match(metric):
                 metric = _topic(view, sent_start, clause_at) or metric or subject
-            metric = with_subject(metric, subject)
+            if not _OWN_SUBJECT.match(clause):
+                metric = with_subject(metric, subject)
             if metric:
                 subject = metric
         unit = canonical_unit(unit, after)

@@ -187,7 +187,10 @@ def write_index(
             "settings": settings,
             "embedder": {"id": embedder.id, "dim": embedder.dim},
             "tokenizer": {
-                "version": versions.TOKENIZER, "jieba": "cut_for_search", "bigrams": True, "userdict": "userdict.txt"
+                "version": versions.TOKENIZER,
+                "jieba": "cut_for_search",
+                "bigrams": True,
+                "userdict": "userdict.txt",
             },
             "files": files,
             **(extra or {}),

@@ -1,11 +1,12 @@
 """The normalised view of a stored text, with a map back to stored offsets.
 
 Citations must quote the stored text verbatim, while matching needs a cleaner view: full-width digits
-and punctuation folded (NFKC), spaces between a number and its unit removed ("1805.99 万元" →
-"1805.99万元"), Chinese year digits read ("二〇二四年", "二○二四年" → "2024年"), circled list numbers read
-as list markers ("①" → "(1)"), traditional characters simplified, converter artefacts such as
-"[bookmark: _GoBack]" dropped, and every line end made "\n". Every character of the view remembers the
-stored offset it came from, so any span found in the view maps back to an exact stored span.
+and punctuation folded (NFKC), pinyin inserted after characters dropped ("财(cái)政" → "财政"), spaces
+between a number and its unit removed ("1805.99 万元" → "1805.99万元"), Chinese year digits read
+("二〇二四年", "二○二四年" → "2024年"), circled list numbers read as list markers ("①" → "(1)"),
+traditional characters simplified, converter artefacts such as "[bookmark: _GoBack]" dropped, and every
+line end made "\n". Every character of the view remembers the stored offset it came from, so any span
+found in the view maps back to an exact stored span.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ _ARTEFACT = re.compile(r"\[bookmark: [^\]\n]{0,80}\]|[\u200b-\u200f\u2060\ufeff\
 _NUMBER_GAP = re.compile(r"(?<=[0-9.%])[ \u00a0\u3000]+(?=[%\u4e00-\u9fff])")
 _CN_DIGITS = str.maketrans("〇○OＯ零一二三四五六七八九", "00000123456789")
 _CN_YEAR = re.compile(r"[〇○OＯ零一二三四五六七八九]{4}(?=年)")
+# Pinyin a web page inserts after a character ("财(cái)政", "陽(yáng)新縣"): a tone mark tells it from "(a)".
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_PINYIN = re.compile(rf"(?<=[\u4e00-\u9fff])\((?=[a-zü{_TONED}]*[{_TONED}])[a-zü{_TONED}]{{1,6}}\)")
 # Circled numbers mark list items: "①工资福利支出" reads as "(1)工资福利支出", not "1工资福利支出".
 _CIRCLED = re.compile(r"[\u2460-\u2473]")
 
@@ -90,6 +94,7 @@ def normalize(stored: str) -> Normalized:
     if (lengths != 1).any():
         body = np.repeat(body, lengths)
     text = "".join(folded)
+    text, body = _apply(text, body, _PINYIN, lambda m: "")
     text, body = _apply(text, body, _NUMBER_GAP, lambda m: "")
     text, body = _apply(text, body, _CN_YEAR, lambda m: m.group().upper().translate(_CN_DIGITS))
     text = text.replace("〇", "零").replace("\r", "\n")  # old Mac line ends: a lone CR ends a line too

@@ -35,7 +35,7 @@ def questions(index_dir: Path, n: int) -> list[str]:
     for row in figures.sample(min(len(figures), n), random_state=7).itertuples():
         form = rng.choice(["{org}{year}年{metric}是多少", "{org}{metric}多少", "{year}年{org}的{metric}"])
         out.append(form.format(org=row.org, year=row.year, metric=row.metric))
-    return [*out[:max(n, 100) - 3], "北京市财政局2024年三公经费", "", "岳阳市信访局2030年基本支出"]
+    return [*out[: max(n, 100) - 3], "北京市财政局2024年三公经费", "", "岳阳市信访局2030年基本支出"]
 
 
 def pct(values: list[float], q: float) -> float:

@@ -34,7 +34,7 @@ def main() -> None:
         for name, (items, index, settings) in loaded.items():
             tuned = replace(settings, ranking=replace(settings.ranking, **{field: value}))
             engine = Engine(index, embedder, tuned)
-            outcomes = evaluate(items, lambda q, e=engine: e.ask(q), index.texts)
+            outcomes = evaluate(items, lambda q, h, e=engine: e.ask(q, h), index.texts)
             by_kind = {k: [o.ok for o in outcomes if o.kind == k] for k in ("figure", "passage", "negative")}
             wrong_numbers = sum(1 for o in outcomes if o.kind == "negative" and not o.ok)
             kinds = " ".join(f"{k[0]}{sum(v)}/{len(v)}" for k, v in by_kind.items() if v)

@@ -74,6 +74,8 @@ class Settings:
     hnsw_ef_search: int = 128
     # A question is read up to this many characters (embedding time grows with length).
     max_question_chars: int = 300
+    # A question at least this long is a pasted paragraph: its last asking sentence is what gets parsed.
+    paragraph_chars: int = 60
     # Reading (qa_app.structure.chunk, qa_app.extract): heading levels and figure bounds, tuned on the seeds.
     # The level of a label cell that heads a section ("存在的问题 | …"): below 第X部分 (0) and above 一、 (1).
     label_level: float = 0.5

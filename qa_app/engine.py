@@ -24,7 +24,7 @@ import pandas as pd
 
 from qa_app.answer.compose import Composer, missing, not_found
 from qa_app.answer.contract import Answer, Passage
-from qa_app.answer.dialogue import clean, context, inherit, respect
+from qa_app.answer.dialogue import carried, clean, context, inherit, not_chinese, question_sentence, respect
 from qa_app.answer.features import Rarity, figure_scores
 from qa_app.config import Settings, load_settings
 from qa_app.embed import get_embedder
@@ -56,6 +56,7 @@ class Engine:
         self._named = Named.of(self._lexical, index.chunks)
         self._dense = Dense.of(index.vectors, settings.exact_max_sections, settings.hnsw_ef_search)
         self._rarity = Rarity.of_labels(index.metrics["metric"])
+        self.example = _example(index.reports)
         self._composer = Composer(self._report, index.texts, index.chunks, self.catalog, self._rarity, settings)
 
     def ask(self, question: str, history: Sequence[str] = (), within: Within | None = None) -> Answer:
@@ -64,15 +65,18 @@ class Engine:
         clock = _Clock()
         question = valid_utf8("" if question is None else str(question))
         # Undecodable bytes (lone surrogates) become "?"; an overlong paste is read up to a sane length.
-        text = clean(question, self.settings.max_question_chars)
-        query = parse_query(text, self.catalog, self.index.tokenizer)
+        text = question_sentence(clean(question, self.settings.max_question_chars), self.settings.paragraph_chars)
+        if not_chinese(text):
+            return Answer(question, False, f"请用中文提问，例如“{self.example}”。", timings_ms=clock.total())
+        own = query = parse_query(text, self.catalog, self.index.tokenizer)
         if history and not query.unknown and not (query.orgs and query.metric):
             earlier = context(history, self.catalog, self.index.tokenizer, self.settings.max_question_chars,
                               self.settings.ranking.max_history)  # fmt: skip
-            query = respect(inherit(query, earlier), query, within)
+            if earlier is not None:
+                query = respect(inherit(query, earlier), query, within)
         clock.lap("understand")
         if not query.norm:
-            return Answer(question, False, "请输入一个问题，例如“湘潭县信访救助支出多少”。", timings_ms=clock.total())
+            return Answer(question, False, f"请输入一个问题，例如“{self.example}”。", timings_ms=clock.total())
         query = replace(query, text=question)
         # The question for sections, its metric (with budget names added) for metric labels: one call.
         qvec, mvec = self.embedder.encode_queries([query.norm, query.terms or query.norm])
@@ -97,6 +101,9 @@ class Engine:
         if within and not answer.found:
             picked = "、".join([*sorted(within.orgs), *(f"{y}年" for y in sorted(within.years))])
             answer = replace(answer, answer=f"（只查找了所选的{picked}）{answer.answer}")
+        inherited = carried(query, own)
+        if inherited:
+            answer = replace(answer, answer=f"（沿用上文：{' · '.join(inherited)}）{answer.answer}", context=inherited)
         clock.lap("answer")
         return replace(answer, timings_ms=clock.total())
 
@@ -152,6 +159,15 @@ class Engine:
         if query.wants_figure:  # a number was asked for and none matches: say so, never a near miss
             return not_found(query, passages, missing(query))
         return self._composer.passage_answer(query, passages, hits[0])
+
+
+def _example(reports: pd.DataFrame) -> str:
+    """A question this index can answer, for messages: the organisation with most reports, its newest year."""
+    dated = reports[reports["org"].astype(bool) & reports["year"].notna()]
+    if dated.empty:
+        return "2024年基本支出是多少？"
+    org = dated["org"].value_counts().index[0]
+    return f"{org}{int(dated.loc[dated['org'] == org, 'year'].max())}年基本支出是多少？"
 
 
 class _Clock:

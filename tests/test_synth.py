@@ -128,7 +128,7 @@ def test_judge_accepts_the_gold(questions: list[dict], read_back: dict[str, File
 
 
 def test_previous_year_figures_match_that_years_report() -> None:
-    """"上年…" in a report is what the organisation's report of the year before states as its own figure."""
+    """ "上年…" in a report is what the organisation's report of the year before states as its own figure."""
     entries = synth.archive(SEED, 80)
     by = {(e.report.org.name, e.report.year): e.report for e in entries}
     pairs = 0

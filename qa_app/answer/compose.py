@@ -13,10 +13,26 @@ import pandas as pd
 from qa_app.answer.contract import Answer, Citation, FigureOut, Passage
 from qa_app.answer.features import Rarity, bigram_set, likeness
 from qa_app.config import Settings
+from qa_app.lexicon import load, ordered
 from qa_app.search.catalog import Catalog
 from qa_app.search.query import Query
 from qa_app.search.retrieve import Hit
 from qa_app.text.normalize import normalize
+
+_PERIODS = load("figure_words")["periods"]
+_DIRECTION = re.compile(f"({ordered(_PERIODS['down'])})|({ordered(_PERIODS['up'])})")
+
+
+def direction(text_before: str) -> str:
+    """Which way a change goes: the last change word before its number, "down", "up" or "" when none."""
+    found = list(_DIRECTION.finditer(normalize(text_before).text))
+    return "" if not found else "down" if found[-1].group(1) else "up"
+
+
+def label(f: FigureOut) -> str:
+    """The metric as the answer names it; a change says which way it went: "基本支出（减少）"."""
+    way = {"down": "（减少）", "up": "（增加）"}.get(f.direction, "")
+    return f"{f.metric}{way}"
 
 
 def shown(f: FigureOut) -> str:
@@ -105,7 +121,8 @@ class Composer:
         ]
         several_years = len(query.years) > 1  # "2024年和2023年…"
         open_year = (not query.years or several_years) & (others["org"] == best["org"])
-        open_org = (not query.orgs) & ((others["year"] == best["year"]) | (not query.years))
+        several_orgs = not query.orgs or len(query.orgs) > 1  # "各信访局…", "湘潭县和岳阳市…"
+        open_org = several_orgs & ((others["year"] == best["year"]) | (not query.years))
         others = others[open_year | open_org]
         # Per other organisation and year, the figure whose label is closest to the answer's, not merely the
         # best scored ("信访救助基金·实际支出" rather than the fund's budget for "信访救助支出").
@@ -125,12 +142,15 @@ class Composer:
                 f["org"],
                 None if pd.isna(f["year"]) else int(f["year"]),
                 self.cite(f["doc"], f["report_id"], f["section"], int(f["quote_from"]), int(f["quote_to"]), cites),
+                direction(self.texts[f["doc"]][int(f["quote_from"]) : int(f["start"])])
+                if f["period"] == "change"
+                else "",
             )
             for f in chosen
         ]
-        lines = [f"{who(figures[0])}{figures[0].metric}：{shown(figures[0])}[{figures[0].citation + 1}]。"]
+        lines = [f"{who(figures[0])}{label(figures[0])}：{shown(figures[0])}[{figures[0].citation + 1}]。"]
         if len(figures) > 1:
-            rest = "；".join(f"{who(f)}{f.metric} {shown(f)}[{f.citation + 1}]" for f in figures[1:])
+            rest = "；".join(f"{who(f)}{label(f)} {shown(f)}[{f.citation + 1}]" for f in figures[1:])
             what = "年份" if all(f.org == figures[0].org for f in figures) else "单位"
             lines.append(f"其他{what}：{rest}。")
         return Answer(query.text, True, "".join(lines), figures, cites, passages)

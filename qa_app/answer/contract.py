@@ -18,6 +18,7 @@ class FigureOut:
     org: str
     year: int | None
     citation: int
+    direction: str = ""  # a change: "down" (减少, 下降 …) or "up"; "" for a level
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What the question took from the conversation before it (["湘潭县信访局", "2024年"]): shown with the
+    # answer ("（沿用上文：…）") so that it can be dropped.
+    context: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)

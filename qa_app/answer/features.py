@@ -20,6 +20,7 @@ from qa_app.text.normalize import normalize
 from qa_app.text.tokens import CJK_RUN
 
 _CONCEPTS = [tuple(c["forms"]) for c in load("budget_concepts").get("concepts", [])]
+_SET_APART = tuple(load("budget_concepts")["set_apart"])
 
 _MEASURES = load("budget_concepts")["measures"]
 _NOT_MEASURES = re.compile(ordered(_MEASURES["not_measures"]))
@@ -143,6 +144,9 @@ def figure_scores(
     figs = figs.copy()
     figs["anchor"] = [anchored(query, m, rarity) for m in figs["metric"]]
     figs = figs[figs["anchor"] >= r.anchor]
+    apart = [w for w in _SET_APART if w not in query.norm]
+    if apart:  # "采购执行率" for "预算执行率": a word the question does not say makes it another metric
+        figs = figs[[not any(w in m for w in apart) for m in figs["metric"]]]
     if figs.empty:
         return figs.assign(score=pd.Series(dtype=float))
     qgrams = grams(query.terms, r.unigram_weight)

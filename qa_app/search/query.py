@@ -98,6 +98,13 @@ _FOLLOW_UP = re.compile(
     f"|{lexicon.ordered(_INTENT['span_years'])}"
 )
 
+_SPAN_BODIES = re.compile(
+    rf"(?:{lexicon.ordered(_INTENT['span_every'])})((?:[\u4e00-\u9fff]{{0,4}}?)(?:{lexicon.ordered(_INTENT['span_bodies'])}))"
+)
+_SPAN_YEARS = re.compile(lexicon.ordered(_INTENT["span_years"]))
+_COMPARE = re.compile(lexicon.ordered(_INTENT["span_compare"]))
+_BOOK_TITLE = re.compile(r"《[^《》]*》")
+
 
 def _not_after(chars: str) -> str:
     """A lookbehind that fails after any of `chars` (empty: none)."""
@@ -136,6 +143,8 @@ class Query:
     wants_figure: bool  # the wording asks for a number
     wants_passage: bool  # the wording asks for a passage (措施, 如何, 是什么 …) and not for a number
     asks_change: bool  # "比上年减少了多少", "增长": a change is asked for, not the level
+    spans_orgs: bool = False  # "各信访局", "所有单位", "比较…": every organisation (of a kind), none carried over
+    spans_years: bool = False  # "历年": every year, none carried over
 
     @property
     def focus(self) -> str:
@@ -191,12 +200,28 @@ def expected_units(norm: str) -> tuple[str, ...]:
     return ()
 
 
+def _spanned(norm: str, catalog: Catalog) -> tuple[bool, frozenset[str], str]:
+    """Whether `norm` spans organisations ("各信访局", "所有单位"), the organisations of the kind it names, and
+    that kind when no organisation of the index is of it ("各医院" in an index of bureaus)."""
+    m = _SPAN_BODIES.search(norm)
+    if not m:
+        return False, frozenset(), ""
+    kind = m.group(1)
+    if kind in _INTENT["span_any_kind"]:
+        return True, frozenset(), ""
+    of_kind = frozenset(o for o in catalog.orgs if kind in o)
+    return True, of_kind, "" if of_kind else kind
+
+
 def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> Query:
     norm = normalize(question).text.strip()
     norm = re.sub(r"\s+", "", norm)
-    matches = _longest_matches(norm, catalog.alias_pattern)
+    spans_orgs, of_kind, no_kind = _spanned(norm, catalog)
+    # Book and law titles name no organisation: 《中华人民共和国预算法》 is read past.
+    named = _BOOK_TITLE.sub(lambda m: " " * len(m.group()), norm)
+    matches = _longest_matches(named, catalog.alias_pattern)
     orgs = frozenset(o for _, _, name in matches for o in catalog.aliases[name])
-    rest = norm
+    rest = named
     for start, end, _ in reversed(matches):
         rest = rest[:start] + " " + rest[end:]
     # A known region followed by another organ ("长沙市财政局") or a stem followed by another region level
@@ -214,6 +239,10 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     outer = _longest_matches(rest, catalog.outer_pattern)
     if outer and not orgs and not unknown:
         unknown = outer[0][2]
+    if spans_orgs and not orgs:
+        orgs, unknown = of_kind, unknown or no_kind
+    spans_orgs = spans_orgs or (not orgs and bool(_COMPARE.search(rest)))
+    spans_years = bool(_SPAN_YEARS.search(rest))
     asks_change = bool(_COMPARED.search(rest)) or bool(_ASKS_CHANGE.search(rest))
     rest = _COMPARED.sub(" ", rest)
     years = [int(y) for y in _YEAR.findall(rest)]
@@ -230,6 +259,8 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     metric = _FOLLOW_UP.sub("", metric).strip(" 的")
     metric = _QUOTE_MARKS.sub("", metric)  # “三公”经费 is 三公经费: quotes around a term split its bigrams
     units = expected_units(norm)
+    if asks_change and not _ASKED_UNIT.search(norm) and units == _UNIT_FAMILIES["money"]:
+        units = (*units, *_UNIT_FAMILIES["percent"])  # "收入同比增长多少": by an amount or by a rate
     asks_passage = bool(_PASSAGE_WORDS.search(norm))
     # "多少/几/比例" or a money word asks a number, unless the wording asks for a passage
     # ("信访救助资金存在的问题", "如何提高预算执行率", "存在哪几个问题").
@@ -246,4 +277,6 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
         wants_figure=wants_figure,
         wants_passage=asks_passage and not wants_figure,
         asks_change=asks_change,
+        spans_orgs=spans_orgs,
+        spans_years=spans_years,
     )

@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -107,10 +107,24 @@ def print_answer(answer: Answer, out: TextIO) -> None:
             )
 
 
-def _safe_ask(engine: Engine, question: str) -> Answer:
+def parse_line(line: str) -> tuple[str, list[str]]:
+    """A line of `ask -`: a question, or a JSON object {"q": …, "history": [… oldest first]} that asks `q`
+    inside that conversation. Anything else that starts with "{" is a question as typed."""
+    if line.lstrip().startswith("{"):
+        try:
+            item = json.loads(line)
+        except ValueError:
+            return line, []
+        if isinstance(item, dict) and isinstance(item.get("q"), str):
+            history = item.get("history") or []
+            return item["q"], [str(h) for h in history] if isinstance(history, list) else []
+    return line, []
+
+
+def _safe_ask(engine: Engine, question: str, history: Sequence[str] = ()) -> Answer:
     """Any question gets an answer; an internal error becomes found=false with the reason, not a traceback."""
     try:
-        return engine.ask(question)
+        return engine.ask(question, history)
     except Exception as exc:
         print(f"qa-app: internal error on {question[:80]!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return Answer(question, False, f"无法回答这个问题（内部错误：{type(exc).__name__}）。")
@@ -137,8 +151,9 @@ def ask_command(settings: Settings, question: str, as_json: bool, out: TextIO | 
     out = out or sys.stdout  # looked up now, so a redirected stdout is honoured
     engine = get_engine(settings)
     from_stdin = question == "-"
-    for q in _stdin_lines() if from_stdin else [valid_utf8(question)]:  # argv may hold undecodable bytes
-        _emit(_safe_ask(engine, q), as_json, out, gap=from_stdin)
+    for line in _stdin_lines() if from_stdin else [valid_utf8(question)]:  # argv may hold undecodable bytes
+        q, history = parse_line(line) if from_stdin else (line, [])
+        _emit(_safe_ask(engine, q, history), as_json, out, gap=from_stdin)
     return 0
 
 
@@ -149,7 +164,7 @@ def eval_command(settings: Settings, path: Path, minimum: float | None, out: Tex
     except (OSError, ValueError) as exc:
         raise SystemExit(f"qa-app: cannot read {path}: {exc}") from exc
     engine = get_engine(settings)
-    outcomes = evaluate(items, lambda q: _safe_ask(engine, q), engine.index.texts)
+    outcomes = evaluate(items, lambda q, history: _safe_ask(engine, q, history), engine.index.texts)
     text, accuracy = report(outcomes)
     print(text, file=out)
     if minimum is not None and accuracy < minimum:
@@ -191,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ask" and args.question == "-" and args.json:
             # The contract holds even now: one JSON line per input line, each saying why there is no answer.
             for line in _stdin_lines():
-                _emit(Answer(line, False, f"无法回答：索引不可用（{exc}）。"), True, sys.stdout)
+                _emit(Answer(parse_line(line)[0], False, f"无法回答：索引不可用（{exc}）。"), True, sys.stdout)
         return 2
 
 

@@ -83,7 +83,7 @@ def test_ask_json_one_question(seed_index: Path) -> None:
     text = out(run).strip()
     assert len(text.splitlines()) == 1
     answer = json.loads(text)
-    assert set(answer) == {"question", "found", "answer", "figures", "citations", "passages", "timings_ms"}
+    assert set(answer) == {"question", "found", "answer", "figures", "citations", "passages", "timings_ms", "context"}
     assert answer["question"] == "湘潭县信访救助支出多少" and answer["found"]
     first = answer["figures"][0]
     assert (first["value"], first["unit"], first["org"], first["year"]) == (519.69, "万元", "湘潭县信访局", 2024)

@@ -10,9 +10,11 @@ import pytest
 
 from qa_app.answer.compose import shown
 from qa_app.answer.contract import FigureOut
+from qa_app.answer.features import measure
 from qa_app.build import build_index
 from qa_app.config import Settings
 from qa_app.engine import Engine, get_engine
+from qa_app.extract.prose import with_subject
 
 REPORT = """2023年度部门决算公开说明
 
@@ -24,6 +26,9 @@ REPORT = """2023年度部门决算公开说明
 
 三、其他情况
 本年支出合计1,200.00万元。临时救助标准为2个月。
+
+四、公务接待费情况
+2023年公务接待费支出预算为3.00万元，支出决算为2.10万元，完成预算的70%。
 """
 
 
@@ -80,3 +85,32 @@ def test_the_judge_finds_the_number_as_the_report_writes_it(engine: Engine) -> N
     item = {"kind": "figure", "value": "1234.56", "unit": "万元", "doc": "决算说明.txt", "raw": "1,234.56"}
     assert judge(item, answer, engine.index.texts) == ""
     assert "does not hold 1234.56" in judge({**item, "raw": ""}, answer, engine.index.texts)
+
+
+@pytest.mark.parametrize(
+    ("question", "value"), [("2023年公务接待费支出决算多少", 2.10), ("2023年公务接待费支出预算多少", 3.00)]
+)
+def test_the_measure_asked_picks_the_figure(engine: Engine, question: str, value: float) -> None:
+    # "支出决算为2.10万元" names only how the sentence's subject is measured: its label carries 公务接待费,
+    # and a 预算 figure never answers a 决算 question (nor the reverse)
+    answer = engine.ask(question)
+    assert answer.found and [f.value for f in answer.figures] == [value]
+
+
+def test_a_decrease_is_said(engine: Engine) -> None:
+    answer = engine.ask("青州市实验幼儿园2023年收入合计比上年减少了多少？")
+    assert answer.found and (answer.figures[0].value, answer.figures[0].direction) == (12.30, "down")
+    assert "（减少）" in answer.answer
+
+
+def test_what_a_label_measures() -> None:
+    assert measure("2021年度一般公共预算财政拨款三公经费支出预算") == "budget"  # 一般公共预算 names a budget
+    assert measure("三公经费支出决算") == measure("年度资金总额·全年执行数") == "actual"
+    assert measure("预算执行率") == measure("基本支出") == ""
+
+
+def test_a_label_of_how_only_carries_the_subject() -> None:
+    assert with_subject("支出决算", "三公经费支出预算") == "三公经费支出决算"
+    assert with_subject("全年实际下达", "困难群众救助补助资金下达我区") == "困难群众救助补助资金下达我区全年实际下达"
+    assert with_subject("项目支出", "基本支出") == "项目支出"  # a label with its own topic keeps it
+    assert with_subject("年初预算", "全年预算安排") == "年初预算"  # a subject that is only a measure adds nothing

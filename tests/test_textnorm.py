@@ -71,3 +71,12 @@ def test_line_ends_crlf_and_lone_cr() -> None:
     view = normalize("标题\r一、基本情况\r正文")
     assert view.text == "标题\n一、基本情况\n正文"
     assert len(view.src) == len(view.text) + 1
+
+
+def test_pinyin_after_characters_is_dropped_and_offsets_stay_exact() -> None:
+    stored = "2023年,陽(yáng)新縣財(cái)政收入143938萬(wàn)元,措施(a)"
+    norm = normalize(stored)
+    assert norm.text == "2023年,阳新县财政收入143938万元,措施(a)"  # "(a)" has no tone mark: kept
+    start = norm.text.index("143938")
+    a, b = norm.stored_span(start, start + len("143938万元"))
+    assert stored[a:b] == "143938萬(wàn)元"

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import jieba
 
+from qa_app.answer.features import measure_word
 from qa_app.lexicon import load, ordered
 from qa_app.search.catalog import Catalog
 from qa_app.search.query import Query, parse_query
@@ -72,14 +73,19 @@ def inherit(query: Query, previous: Query) -> Query:
     """A follow-up ("2023年呢?", "湘潭县呢?") replaces what it names and keeps the rest: organisation, year,
     metric. 各 / 所有 / 比较 widen to every organisation (of their kind) and 历年 to every year: what was
     carried gives way."""
+    metric, terms = query.metric or previous.metric, query.terms or previous.terms
+    # Sections are searched with what the follow-up leaves to the conversation: "湘潭县呢?" → 基本支出.
+    norm = query.norm if query.metric else f"{query.norm} {previous.metric}".strip()
+    kept = measure_word(previous.metric)
+    if query.metric and kept and not measure_word(query.metric):  # "…基本支出预算" → "项目支出呢?": its 预算
+        metric, terms, norm = f"{metric}{kept}", f"{terms} {kept}", f"{norm} {kept}"
     return replace(
         query,
         orgs=query.orgs or (frozenset() if query.spans_orgs else previous.orgs),
-        metric=query.metric or previous.metric,
-        terms=query.terms or previous.terms,
+        metric=metric,
+        terms=terms,
         years=query.years or (() if query.spans_years else previous.years),
-        # Sections are searched with what the follow-up leaves to the conversation: "湘潭县呢?" → 基本支出.
-        norm=query.norm if query.metric else f"{query.norm} {previous.metric}".strip(),
+        norm=norm,
         units=query.units or previous.units,
         wants_figure=query.wants_figure if query.metric else previous.wants_figure,
         wants_passage=query.wants_passage if query.metric else previous.wants_passage,

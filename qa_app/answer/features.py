@@ -81,12 +81,16 @@ def named_concepts(metric: str) -> list[tuple[str, ...]]:
     return [forms for forms in _CONCEPTS if any(form in metric for form in forms)]
 
 
+def measure_word(label: str) -> str:
+    """The last measure word of a label ("决算" of "三公经费支出决算"), "" when it names none."""
+    found = list(_MEASURE.finditer(_NOT_MEASURES.sub("|", label)))
+    return found[-1].group() if found else ""
+
+
 def measure(label: str) -> str:
     """What a label measures, by its last measure word: "budget", "actual", or "" when it names none."""
-    found = list(_MEASURE.finditer(_NOT_MEASURES.sub("|", label)))
-    if not found:
-        return ""
-    return "budget" if found[-1].group(1) else "actual"
+    word = measure_word(label)
+    return "" if not word else "budget" if _MEASURE.fullmatch(word).group(1) else "actual"
 
 
 def anchored(query: Query, label: str, rarity: Rarity) -> float:

@@ -121,11 +121,16 @@ def chat_view(engine: Engine, within: Within) -> None:
     turns: list[tuple[str, Answer]] = st.session_state.setdefault("turns", [])
     if not turns:
         st.caption(plain("可以这样问：" + "；".join(EXAMPLES)))
+    def drop_context(i: int) -> None:  # the same question again, asked on its own
+        turns[i] = (turns[i][0], ask_safely(engine, turns[i][0], [], within))
+
     for i, (question, answer) in enumerate(turns):
         with st.chat_message("user"):
             st.text(question)
         with st.chat_message("assistant"):
             show_answer(engine, answer, f"turn{i}")
+            if answer.context:
+                st.button("不沿用上文，单独回答", key=f"turn{i}-drop", on_click=drop_context, args=(i,))
     question = st.chat_input(PLACEHOLDER, max_chars=engine.settings.max_question_chars * 4)
     if question is not None:
         # Kept before it is drawn: a next question sent mid-drawing restarts the script, and must not lose it.
@@ -134,6 +139,9 @@ def chat_view(engine: Engine, within: Within) -> None:
             st.text(question)
         with st.chat_message("assistant"):
             show_answer(engine, turns[-1][1], f"turn{len(turns) - 1}")
+            if turns[-1][1].context:
+                n = len(turns) - 1
+                st.button("不沿用上文，单独回答", key=f"turn{n}-drop", on_click=drop_context, args=(n,))
     if turns:
         st.button("清空对话", key="clear", on_click=lambda: st.session_state.pop("turns", None))
 

@@ -15,8 +15,8 @@ from qa_app.search.catalog import Catalog
 from qa_app.search.query import Query, parse_query
 from qa_app.search.retrieve import Within
 from qa_app.text.normalize import valid_utf8
+from qa_app.text.tokens import CJK_RUN
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _ASKING = re.compile(ordered(load("question_words")["asking"]))
@@ -29,7 +29,7 @@ def clean(text: str, limit: int) -> str:
 
 def not_chinese(text: str) -> bool:
     """A question with Latin letters and no Chinese character ("What is the weather in Beijing?")."""
-    return not _CJK.search(text) and bool(_LATIN.search(text))
+    return not CJK_RUN.search(text) and bool(_LATIN.search(text))
 
 
 def question_sentence(text: str, min_chars: int) -> str:

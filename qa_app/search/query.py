@@ -91,17 +91,15 @@ _COLLOQUIAL = re.compile("|".join(sorted(map(re.escape, _ALSO), key=len, reverse
 # Wording that asks for a passage rather than a figure.
 _PASSAGE_WORDS = _words(_INTENT["passage"])
 _FIGURE_WORDS = _words(_INTENT["figure"])
-# Openers of a follow-up ("那2023年呢") and words that span organisations or years ("各信访局", "历年").
-_FOLLOW_UP = re.compile(
-    f"^(?:{lexicon.ordered(_INTENT['follow_up_openers'])})"
-    rf"|(?:{lexicon.ordered(_INTENT['span_every'])})[\u4e00-\u9fff]{{0,4}}?(?:{lexicon.ordered(_INTENT['span_bodies'])})"
-    f"|{lexicon.ordered(_INTENT['span_years'])}"
-)
-
+# Words that span organisations ("各信访局": group 1 is the kind of body) or years ("历年").
 _SPAN_BODIES = re.compile(
     rf"(?:{lexicon.ordered(_INTENT['span_every'])})((?:[\u4e00-\u9fff]{{0,4}}?)(?:{lexicon.ordered(_INTENT['span_bodies'])}))"
 )
 _SPAN_YEARS = re.compile(lexicon.ordered(_INTENT["span_years"]))
+# Openers of a follow-up ("那2023年呢") and the spanning words: neither is part of the metric.
+_FOLLOW_UP = re.compile(
+    f"^(?:{lexicon.ordered(_INTENT['follow_up_openers'])})|{_SPAN_BODIES.pattern}|{_SPAN_YEARS.pattern}"
+)
 _COMPARE = re.compile(lexicon.ordered(_INTENT["span_compare"]))
 _BOOK_TITLE = re.compile(r"《[^《》]*》")
 

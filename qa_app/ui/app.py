@@ -121,27 +121,26 @@ def chat_view(engine: Engine, within: Within) -> None:
     turns: list[tuple[str, Answer]] = st.session_state.setdefault("turns", [])
     if not turns:
         st.caption(plain("可以这样问：" + "；".join(EXAMPLES)))
+
     def drop_context(i: int) -> None:  # the same question again, asked on its own
         turns[i] = (turns[i][0], ask_safely(engine, turns[i][0], [], within))
 
-    for i, (question, answer) in enumerate(turns):
+    def show_turn(i: int) -> None:
+        question, answer = turns[i]
         with st.chat_message("user"):
             st.text(question)
         with st.chat_message("assistant"):
             show_answer(engine, answer, f"turn{i}")
             if answer.context:
                 st.button("不沿用上文，单独回答", key=f"turn{i}-drop", on_click=drop_context, args=(i,))
+
+    for i in range(len(turns)):
+        show_turn(i)
     question = st.chat_input(PLACEHOLDER, max_chars=engine.settings.max_question_chars * 4)
     if question is not None:
         # Kept before it is drawn: a next question sent mid-drawing restarts the script, and must not lose it.
         turns.append((question, ask_safely(engine, question, [q for q, _ in turns], within)))
-        with st.chat_message("user"):
-            st.text(question)
-        with st.chat_message("assistant"):
-            show_answer(engine, turns[-1][1], f"turn{len(turns) - 1}")
-            if turns[-1][1].context:
-                n = len(turns) - 1
-                st.button("不沿用上文，单独回答", key=f"turn{n}-drop", on_click=drop_context, args=(n,))
+        show_turn(len(turns) - 1)
     if turns:
         st.button("清空对话", key="clear", on_click=lambda: st.session_state.pop("turns", None))
 

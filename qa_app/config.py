@@ -142,6 +142,10 @@ class Ranking:
     # Measure fit of a label that measures the other side (预算 asked, 决算 found, or the reverse: −1, never the
     # answer); a label naming no measure is not penalised (lexicon/budget_concepts.toml [measures]).
     measure_other: float = -1.0
+    # Weight of the head fit: a label holding the head noun of the question's metric ("总投资" of "项目计划总投资")
+    # before one that only shares its modifiers (the project's name); realworld +1, synthetic +2, dev and probe
+    # unchanged at 0.2 to 0.35 (docs/RETRIEVAL.md).
+    w_head: float = 0.2
     # Period fit when no change is asked: this year's figure before last year's before a change; dev set.
     period_penalty: tuple[tuple[str, float], ...] = (("current", 0.0), ("previous", -0.15), ("change", -0.25))
     # Period fit when a change is asked ("比上年减少了多少"): the change first; dev set.

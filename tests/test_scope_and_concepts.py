@@ -10,7 +10,7 @@ import pytest
 
 from qa_app.answer.compose import shown
 from qa_app.answer.contract import FigureOut
-from qa_app.answer.features import measure
+from qa_app.answer.features import head, measure
 from qa_app.build import build_index
 from qa_app.config import Settings
 from qa_app.engine import Engine, get_engine
@@ -29,6 +29,10 @@ REPORT = """2023年度部门决算公开说明
 
 四、公务接待费情况
 2023年公务接待费支出预算为3.00万元，支出决算为2.10万元，完成预算的70%。
+
+五、项目情况
+2023年，本单位实施项目共6个（含2022年结转项目2个），调整预算后项目预算86.40万元。
+下达我市2023年粪污资源化利用项目资金100万元。粪污处理设施建成8处，项目计划总投资195.8万元，其中自筹资金95.8万元。
 """
 
 
@@ -114,3 +118,22 @@ def test_a_label_of_how_only_carries_the_subject() -> None:
     assert with_subject("全年实际下达", "困难群众救助补助资金下达我区") == "困难群众救助补助资金下达我区全年实际下达"
     assert with_subject("项目支出", "基本支出") == "项目支出"  # a label with its own topic keeps it
     assert with_subject("年初预算", "全年预算安排") == "年初预算"  # a subject that is only a measure adds nothing
+
+
+def test_a_year_in_an_aside_is_not_the_sentences_year(engine: Engine) -> None:
+    # "（含2022年结转项目2个）" speaks of some projects; the sentence's figures stay 2023's
+    answer = engine.ask("2023年调整预算后项目预算多少")
+    assert answer.found and [(f.value, f.year) for f in answer.figures[:1]] == [(86.40, 2023)]
+
+
+def test_the_head_noun_picks_the_figure(engine: Engine) -> None:
+    # the 100万元 label shares the project's long name, the 195.8万元 one the head asked: 计划总投资
+    answer = engine.ask("粪污资源化利用项目计划总投资多少")
+    assert answer.found and answer.figures[0].value == 195.8
+
+
+def test_the_head_of_a_metric() -> None:
+    assert head("畜禽粪污资源化利用项目计划总投资") == "总投资"
+    assert head("人员经费支出") == "人员"  # past the flows every label ends in
+    assert head("公务用车购置费决算数") == "购置费"  # past the measure
+    assert head("预算执行率") == "执行率"  # a rate stays whole

@@ -26,6 +26,14 @@ _MEASURES = load("budget_concepts")["measures"]
 _NOT_MEASURES = re.compile(ordered(_MEASURES["not_measures"]))
 _MEASURE = re.compile(f"({ordered(_MEASURES['budget'])})|({ordered(_MEASURES['actual'])})")
 
+# A budget name or rate stays whole (预算执行率); a measure or time word elsewhere is read past.
+_PAST_HEAD = re.compile(
+    f"({ordered(_MEASURES['not_measures'])})|"
+    + ordered(_MEASURES["budget"] + _MEASURES["actual"] + _MEASURES["not_heads"])
+)
+
+_GENERIC_END = re.compile(f"(?:{ordered(_MEASURES['generic_heads'])})$")
+
 _FILLER = set("的了在是为和与及其之")
 _QUOTE_STOPS = "。；;！？!?\n\t"
 
@@ -91,6 +99,27 @@ def measure(label: str) -> str:
     """What a label measures, by its last measure word: "budget", "actual", or "" when it names none."""
     word = measure_word(label)
     return "" if not word else "budget" if _MEASURE.fullmatch(word).group(1) else "actual"
+
+
+def head(metric: str) -> str:
+    """The metric's head: its last three characters once measure and time words are read past ("总投资" of
+    "项目计划总投资", "收入总计" → "总计"). Chinese puts the thing measured last; what precedes only narrows it."""
+    runs = [r for r in CJK_RUN.findall(_PAST_HEAD.sub(lambda m: m.group(1) or "", metric)) if len(r) >= 2]
+    if not runs:
+        return ""
+    core = runs[-1]
+    while (shorter := _GENERIC_END.sub("", core)) != core and len(shorter) >= 2:
+        core = shorter
+    return core[-3:]
+
+
+def head_fit(head_: str, label: str, asked: dict[str, float]) -> float:
+    """The share of the head's bigrams the label holds (1 for "公务用车购置费" asked, ½ for "…购置及运行维护费"),
+    when the label also shares something else with the question: a bare "支出" holds every head there is."""
+    want, have = bigram_set(head_), bigram_set(label)
+    if not want or not (have - want) & asked.keys():
+        return 0.0
+    return len(want & have) / len(want)
 
 
 def anchored(query: Query, label: str, rarity: Rarity) -> float:
@@ -185,6 +214,8 @@ def figure_scores(
         for u in figs["unit"]
     ]
     asked = measure(query.metric)
+    asked_head = head(query.metric)
+    figs["head_fit"] = [r.w_head * head_fit(asked_head, m, qgrams) for m in figs["metric"]]
     figs["measure_fit"] = [r.measure_other if asked and (m := measure(x)) and m != asked else 0.0
                            for x in figs["metric"]]  # fmt: skip
     period_fit = dict(r.change_fit if query.asks_change else r.period_penalty)
@@ -197,6 +228,7 @@ def figure_scores(
         + figs["unit_fit"]
         + figs["measure_fit"]
         + figs["period_fit"]
+        + figs["head_fit"]
     )
     newest = figs["year"].fillna(0).astype(int)
     return (

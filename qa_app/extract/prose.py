@@ -82,7 +82,9 @@ _QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|\([^()]*\)|《[^《》]*》")
 _YEAR_IN = re.compile(
     rf"(?<![{_PERIODS['year_not_after']}])((?:19|20)\d{{2}})年(?!\d{{1,2}}月|{ordered(_PERIODS['year_not_before'])})"
 )
-_BOOK_TITLE = re.compile(r"《[^《》]*》")
+# A title, or an aside in brackets that says more than a year ("(含2023年转列项目5个)"), states no year for
+# the sentence's later figures; "(2023年度)" still does.
+_ASIDE = re.compile(r"《[^《》]*》|\((?!(?:19|20)\d{2}年度?\))[^()]*\)")
 _CONTINUES = {"", *_LABELS["continues"]}
 RESPECTIVELY = _LABELS["respectively"]
 _RESPECTIVELY = re.compile(rf"{RESPECTIVELY}(?:{ordered(_LABELS['respectively_verbs'])})?$")
@@ -328,7 +330,7 @@ def scan_prose(
             if metric:
                 subject = metric
         unit = canonical_unit(unit, after)
-        explicit = _YEAR_IN.findall(_BOOK_TITLE.sub("", view[sent_start:start]))
+        explicit = _YEAR_IN.findall(_ASIDE.sub("", view[sent_start:start]))
         fig_year = int(explicit[-1]) if explicit else year
         if period == "previous" and fig_year is not None:
             fig_year -= 1

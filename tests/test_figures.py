@@ -166,6 +166,21 @@ def test_markdown_table_rows_are_table_rows(tmp_path: Path) -> None:
     assert all(result.doc.text[f.start : f.end] == f.text for f in result.figures)
 
 
+def test_a_table_copied_one_cell_per_line_is_a_table(tmp_path: Path) -> None:
+    # a web page's table pasted with a line break after every cell: "|" starts a row, "预 算 数 |" is a cell
+    rows = ["项 目 |\n预 算 数 |\n决 算 数 |", "公务接待费 |\n1 |\n2.14 |", "公务用车购置费 |\n80 |\n78.16 |"]
+    body = "三公经费支出决算表\n单位:万元\n" + "".join(f"|\n{row}\n" for row in rows) + "说明如下。\n"
+    result = run(tmp_path, body)
+    assert [(f.metric, f.value, f.unit) for f in result.figures] == [
+        ("公务接待费·预算数", 1, "万元"),
+        ("公务接待费·决算数", 2.14, "万元"),
+        ("公务用车购置费·预算数", 80, "万元"),
+        ("公务用车购置费·决算数", 78.16, "万元"),
+    ]
+    assert all(result.doc.text[f.start : f.end] == f.text for f in result.figures)
+    assert run(tmp_path, "合计 |\n说明 |\n").figures == []  # two lines ending in "|" are no table
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -175,6 +190,10 @@ def test_markdown_table_rows_are_table_rows(tmp_path: Path) -> None:
         ("排名第 3 名。\n", []),
         ("补助标准每人每月300元/人，单位成本58万元/处。\n", [("300元/人", "元/人"), ("58万元/处", "万元/处")]),
         ("服务期限3个月。\n", [("3个月", "个月")]),
+        (
+            "低保标准为1300元/人/月，特困标准758元/人*月。\n",
+            [("1300元/人/月", "元/人/月"), ("758元/人*月", "元/人*月")],
+        ),
     ],
 )
 def test_units_read_as_written(tmp_path: Path, body: str, expected: list[tuple[str, str]]) -> None:

@@ -17,6 +17,9 @@ from qa_app.lexicon import load, ordered
 _LINE = re.compile(r"[^\n]*\n?")
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|[\s:|-]*-[\s:|-]*\|\s*$")
+# A Markdown table copied with a line break after every cell: "|" (or "||") starts a row, "预算数 |" is a cell.
+_STACKED_BAR = re.compile(r"^\s*\|+\s*$")
+_STACKED_CELL = re.compile(r"^[^|\n]*[^|\s][^|\n]*\|\s*$")
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,24 @@ def parse_blocks(view: str) -> list[Block]:
     blanks = 0
     table: list[list[list[int]]] | None = None
     md_table: list[list[list[int]]] | None = None
+    stacked = _stacked_lines(view)
     for m in _LINE.finditer(view):
         line = m.group()
         if not line:
             break
         start, end = m.start(), m.start() + len(line.rstrip("\n"))
+        if start in stacked:  # a row of a stacked table: cells one per line
+            if md_table is None:
+                md_table = []
+                items.append(md_table)
+            if stacked[start] == "bar":
+                if not md_table or md_table[-1]:
+                    md_table.append([])
+            else:
+                md_table[-1:] = md_table[-1:] or [[]]
+                md_table[-1].append([start, start + line.rindex("|")])
+            table, blanks = None, 0
+            continue
         if _MD_ROW.match(line):  # a Markdown table row: one line, cells between pipes
             if md_table is None:
                 md_table = []
@@ -110,6 +126,26 @@ def parse_blocks(view: str) -> list[Block]:
     return blocks
 
 
+def _stacked_lines(view: str) -> dict[int, str]:
+    """Line starts of stacked tables ("bar" or "cell"): runs of bar and cell lines with two bars or more and
+    four cells or more, so a sentence that happens to end in "|" is no table."""
+    out: dict[int, str] = {}
+    run: list[tuple[int, str]] = []
+    for m in itertools.chain(_LINE.finditer(view), [None]):
+        line = m.group() if m else ""
+        kind = "bar" if _STACKED_BAR.match(line) else "cell" if _STACKED_CELL.match(line) else ""
+        if kind and m and line:
+            run.append((m.start(), kind))
+            continue
+        kinds = [k for _, k in run]
+        if kinds.count("bar") >= 2 and kinds.count("cell") >= 4:
+            out.update(run)
+        run = []
+        if not line:
+            break
+    return out
+
+
 def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
     """Re-join rows that a cell's trailing empty paragraph split in two.
 
@@ -148,8 +184,12 @@ def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
 
 _UNITS = load("units")
 UNITS = tuple(_UNITS["units"])
-# Longest first; a rate keeps its denominator: "58万元/处", "300元/人".
-UNIT_ALT = "(?:" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")(?:/[\u4e00-\u9fff])?"
+# Longest first; a rate keeps its denominators: "58万元/处", "300元/人", "1300元/人/月", "583元/人*月".
+UNIT_ALT = (
+    "(?:"
+    + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+    + r")(?:/[\u4e00-\u9fff](?:[/*·][\u4e00-\u9fff])?)?"
+)
 NUMERIC_CELL = re.compile(
     rf"^(?:[{_UNITS['cell_qualifiers']}])?([-−]?\d[\d,]*(?:\.\d+)*)({UNIT_ALT})?"
     rf"(?:{ordered(_UNITS['cell_approximations'])})?$"

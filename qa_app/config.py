@@ -142,6 +142,8 @@ class Ranking:
     # Measure fit of a label that measures the other side (预算 asked, 决算 found, or the reverse: −1, never the
     # answer); a label naming no measure is not penalised (lexicon/budget_concepts.toml [measures]).
     measure_other: float = -1.0
+    # Fit of a label that names another money flow than the one asked (调入 for 收入; −1: never the answer).
+    flow_other: float = -1.0
     # Weight of the head fit: a label holding the head noun of the question's metric ("总投资" of "项目计划总投资")
     # before one that only shares its modifiers (the project's name); realworld +1, synthetic +2, dev and probe
     # unchanged at 0.2 to 0.35 (docs/RETRIEVAL.md).

@@ -33,6 +33,7 @@ REPORT = """2023年度部门决算公开说明
 五、项目情况
 2023年，本单位实施项目共6个（含2022年结转项目2个），调整预算后项目预算86.40万元。
 下达我市2023年粪污资源化利用项目资金100万元。粪污处理设施建成8处，项目计划总投资195.8万元，其中自筹资金95.8万元。
+2023年政府性基金调入12.00万元。
 """
 
 
@@ -130,6 +131,12 @@ def test_the_head_noun_picks_the_figure(engine: Engine) -> None:
     # the 100万元 label shares the project's long name, the 195.8万元 one the head asked: 计划总投资
     answer = engine.ask("粪污资源化利用项目计划总投资多少")
     assert answer.found and answer.figures[0].value == 195.8
+
+
+def test_another_money_flow_is_not_the_answer(engine: Engine) -> None:
+    # 调入 is money moved in from another budget, not 收入: say so rather than show it as the answer
+    assert engine.ask("2023年政府性基金调入多少").figures[0].value == 12.00
+    assert not engine.ask("2023年政府性基金预算收入是多少").found
 
 
 def test_the_head_of_a_metric() -> None:

@@ -21,6 +21,7 @@ from qa_app.text.tokens import CJK_RUN
 
 _CONCEPTS = [tuple(c["forms"]) for c in load("budget_concepts").get("concepts", [])]
 _SET_APART = tuple(load("budget_concepts")["set_apart"])
+_FLOWS = re.compile(ordered(load("budget_concepts")["flows"]))
 
 _MEASURES = load("budget_concepts")["measures"]
 _NOT_MEASURES = re.compile(ordered(_MEASURES["not_measures"]))
@@ -122,6 +123,17 @@ def head_fit(head_: str, label: str, asked: dict[str, float]) -> float:
     return len(want & have) / len(want)
 
 
+def flow(metric: str) -> str:
+    """The last money flow a metric names (收入, 支出, 调入 …), "" when none."""
+    found = _FLOWS.findall(metric)
+    return found[-1] if found else ""
+
+
+def other_flow(asked: str, label: str) -> bool:
+    """The label names a flow, and not the one asked: 调入 is no 收入."""
+    return bool(asked) and asked not in label and bool(_FLOWS.search(label))
+
+
 def anchored(query: Query, label: str, rarity: Rarity) -> float:
     """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
     metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
@@ -214,7 +226,8 @@ def figure_scores(
         for u in figs["unit"]
     ]
     asked = measure(query.metric)
-    asked_head = head(query.metric)
+    asked_head, asked_flow = head(query.metric), flow(query.metric)
+    figs["flow_fit"] = [r.flow_other if other_flow(asked_flow, m) else 0.0 for m in figs["metric"]]
     figs["head_fit"] = [r.w_head * head_fit(asked_head, m, qgrams) for m in figs["metric"]]
     figs["measure_fit"] = [r.measure_other if asked and (m := measure(x)) and m != asked else 0.0
                            for x in figs["metric"]]  # fmt: skip
@@ -229,6 +242,7 @@ def figure_scores(
         + figs["measure_fit"]
         + figs["period_fit"]
         + figs["head_fit"]
+        + figs["flow_fit"]
     )
     newest = figs["year"].fillna(0).astype(int)
     return (

@@ -30,7 +30,7 @@ from qa_app.config import Settings, load_settings
 from qa_app.embed import get_embedder
 from qa_app.embed.base import Embedder
 from qa_app.search.catalog import Catalog
-from qa_app.search.query import Query, parse_query
+from qa_app.search.query import Query, own_name, parse_query
 from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Named, Within, intersect, search
 from qa_app.store.loader import Index, load_index
 from qa_app.store.manifest import built_stamp
@@ -84,6 +84,8 @@ class Engine:
         everywhere = within.rows(self._lookup, self.index.reports) if within else self._lookup.everything()
         # A name no report was read as: the reports whose text names it are its scope; none, and it is unknown.
         named = self._about(query.unknown, query.orgs) if query.unknown else []
+        if query.unknown and not named and own_name(query.unknown, self.index.tokenizer):
+            query = replace(query, unknown="")
         if named:
             rows = intersect(self._lookup.of_reports(named, query.years), everywhere, self._lookup.n)
         elif query.unknown:

@@ -166,6 +166,17 @@ def test_markdown_table_rows_are_table_rows(tmp_path: Path) -> None:
     assert all(result.doc.text[f.start : f.end] == f.text for f in result.figures)
 
 
+def test_a_total_of_its_own_keeps_its_name(tmp_path: Path) -> None:
+    # 收入总计 (with what was carried over) is not 收入; "共计" only leads to the number; a share's 合计 goes
+    body = "本年收入总计25,422.73万元。全年项目支出共计300万元，其中基本支出200万元，占支出合计的66.67%。\n"
+    assert [(m, v) for _, v, _, m, _ in figures(tmp_path, body)] == [
+        ("收入总计", 25422.73),
+        ("全年项目支出", 300),
+        ("基本支出", 200),
+        ("基本支出占支出", 66.67),
+    ]
+
+
 def test_a_table_copied_one_cell_per_line_is_a_table(tmp_path: Path) -> None:
     # a web page's table pasted with a line break after every cell: "|" starts a row, "预 算 数 |" is a cell
     rows = ["项 目 |\n预 算 数 |\n决 算 数 |", "公务接待费 |\n1 |\n2.14 |", "公务用车购置费 |\n80 |\n78.16 |"]

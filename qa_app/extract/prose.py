@@ -53,7 +53,15 @@ _LEAD = re.compile(
     rf"^(?:{ordered(_LABELS['self_pronouns'])})(?:{ordered(_LABELS['self_nouns'])})|"
     rf"^(?:{_LEAD_WORDS})"
 )
-_TRAIL = re.compile(rf"(?:{ordered(_LABELS['trails'])})$")
+_TRAIL = re.compile(
+    "(?:"
+    + "|".join(
+        "".join(f"(?<!{re.escape(b)})" for b in _LABELS["trail_unless_after"].get(w, ())) + re.escape(w)
+        for w in _LABELS["trails"]
+    )
+    + ")$"
+)
+_TOTAL_END = re.compile(f"(?:{ordered(_LABELS['trail_unless_after'])})$")
 _GENERIC = re.compile(
     rf"^(?:{ordered(_LABELS['generic_years'])})?(?:{ordered(_LABELS['generic_flows'])})?"
     rf"(?:{ordered(_LABELS['generic_totals'])})?$"
@@ -314,7 +322,7 @@ def scan_prose(
             metric = _clean_label(_PREVIOUS_LEAD.sub("", clause)) or subject
             subject = metric
         elif clause.startswith(_SHARE):
-            share = _clean_label(clause[len(_SHARE) :])
+            share = _TOTAL_END.sub("", _clean_label(clause[len(_SHARE) :]))  # "占支出合计的" → 占支出
             share = share if share and share != _SHARE_WORD else _SHARE_WORD
             metric = f"{subject}{_SHARE}{share}"
         else:

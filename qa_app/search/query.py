@@ -158,6 +158,10 @@ def _longest_matches(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int
     return [(m.start(), m.end(), m.group()) for m in pattern.finditer(text)]
 
 
+# jieba's tags of a place (ns) and of an organisation (nt: 清华大学, 财政部), whose names scope a question.
+_NAME_FLAGS = ("ns", "nt")
+
+
 def _unknown_names(text: str, catalog: Catalog, pos: jieba.posseg.POSTokenizer) -> str:
     """A place or 局/厅/委 in `text` (known names already removed) that the corpus does not hold."""
     for m in ORG_NAME.finditer(text):
@@ -168,13 +172,20 @@ def _unknown_names(text: str, catalog: Catalog, pos: jieba.posseg.POSTokenizer) 
             return m.group(0)
     for word in pos.cut(text):
         if (
-            word.flag == "ns"
+            word.flag in _NAME_FLAGS
             and len(word.word) >= 2
             and word.word not in catalog.regions
             and not _MEASURE.match(word.word)
         ):
             return word.word
     return ""
+
+
+def own_name(name: str, tokenizer: jieba.Tokenizer) -> bool:
+    """Whether `name` is an organisation's own name (清华大学, 哈工大), not a place: named in no report, it may
+    be a short form of a name that is (哈尔滨工业大学), so it stays part of the question's wording."""
+    words = list(_pos_tagger(tokenizer).cut(name))
+    return len(words) == 1 and words[0].flag == "nt"
 
 
 @lru_cache(maxsize=4)
@@ -227,11 +238,11 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     # holds only 渌口区's bureau here, and its figures are not the city's).
     unknown = _unknown_names(rest.replace(" ", "|"), catalog, _pos_tagger(tokenizer))
     for _start, end, name in matches:
-        if unknown:
-            break
         # a region suffix after a stem only: "湘潭市" is another place, "渌口区区本级" is 渌口区's own level
         level = "" if region_stem(name) else f"|{REGION_SUFFIX}"
         tail = re.match(rf"[\u4e00-\u9fff]{{1,8}}?(?:局|厅|委员会|委){level}", norm[end:])
+        if unknown and not (tail and unknown in tail.group(0)):  # "张湾区统计局" rather than its "统计局"
+            break
         if tail and name + tail.group(0) not in catalog.aliases and name + tail.group(0) not in catalog.regions:
             unknown = name + tail.group(0)
     outer = _longest_matches(rest, catalog.outer_pattern)

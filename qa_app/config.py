@@ -44,6 +44,9 @@ class Settings:
     max_pdf_unpacked_bytes: int = 256 * 2**20
     # Pixels of one image (width × height): three 600 dpi A4 scans; and the bytes per pixel it may inflate to.
     max_image_pixels: int = 100_000_000
+    # Cells of a workbook (.xlsx, .xls), and cells its merged ranges cover (a 自评表 has a few hundred; 200,000
+    # numbers take ~45 s to read and split); also the rows × columns a sheet's or an HTML table's cells unfold into.
+    max_sheet_cells: int = 200_000
     image_bytes_per_pixel: int = 4
     # PDF paragraphs and cells rebuilt from lines (qa_app.readers.pdf); lengths in font sizes unless said otherwise.
     # A page number above or below the text stands apart from it by more than this many of its line heights.

@@ -213,3 +213,143 @@ def write_pdf(items: list[Item], path: Path) -> Path:
 
     doc.build(story, onFirstPage=page_number, onLaterPages=page_number)
     return path
+
+
+# --- .xlsx / .xls: a 自评表 as a finance office keeps it -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelfEvaluation:
+    """The figures of one generated 部门整体支出绩效自评表 (amounts in 万元)."""
+
+    org: str
+    year: int
+    basic: tuple[float, float, float]  # 基本支出: 年初预算数, 全年预算数, 全年执行数
+    project: tuple[float, float, float]  # 项目支出: the same
+    score: float  # 年度资金总额·得分
+
+    @property
+    def total(self) -> tuple[float, float, float]:
+        return tuple(round(a + b, 2) for a, b in zip(self.basic, self.project, strict=True))
+
+    @property
+    def rate(self) -> float:
+        """执行率 as a fraction (the cell's value; the sheet shows it as a percentage)."""
+        return self.total[2] / self.total[1]
+
+
+# 1,288.75 万元 executed of 1,300.19: 执行率 99.12%
+CHANGDE = SelfEvaluation("常德市司法局", 2023, (586.11, 600.00, 598.76), (63.13, 700.19, 689.99), 9.91)
+
+_MONEY = "#,##0.00"
+_QUANTITY = ("数量指标", "法律援助案件数量", "≥500件", "526件", 10, 10)
+_QUALITY = ("质量指标", "案件按期办结率", "≥95%", "98.6%", 10, 9.8)
+_HEADERS = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析")
+
+
+def selfeval_cells(s: SelfEvaluation) -> tuple[list[tuple[str, object, str | None, str | None]], dict[str, str]]:
+    """(cell, value, number format, merged to) of the sheet, and the formulas {cell: formula}.
+
+    A title merged across the sheet, a caption, a two-level header (预算执行情况（万元） merged over 年初预算数 |
+    全年预算数 | 全年执行数, 项目 / 分值 / 执行率 / 得分 merged down both levels), totals and 执行率 as formulas,
+    a row label merged down two rows, a second table of indicators with its own header, a note at the foot.
+    """
+    cells: list[tuple[str, object, str | None, str | None]] = [
+        ("A1", f"{s.year}年度{s.org}部门整体支出绩效自评表", None, "H1"),
+        ("H2", "单位：万元", None, None),
+        ("A3", "部门名称", None, "B3"),
+        ("C3", s.org, None, "H3"),
+        ("A4", "项目", None, "B5"),
+        ("C4", "预算执行情况（万元）", None, "E4"),
+        ("F4", "分值", None, "F5"),
+        ("G4", "执行率", None, "G5"),
+        ("H4", "得分", None, "H5"),
+        ("C5", "年初预算数", None, None),
+        ("D5", "全年预算数", None, None),
+        ("E5", "全年执行数", None, None),
+        ("A6", "年度资金总额", None, "B6"),
+        ("C6", s.total[0], _MONEY, None),
+        ("D6", s.total[1], _MONEY, None),
+        ("E6", s.total[2], _MONEY, None),
+        ("F6", 10, None, None),
+        ("G6", s.rate, "0.00%", None),
+        ("H6", s.score, "0.00", None),
+        ("A7", "其中", None, "A8"),
+        ("B7", "基本支出", None, None),
+        ("B8", "项目支出", None, None),
+        *[(f"{c}7", v, _MONEY, None) for c, v in zip("CDE", s.basic, strict=True)],
+        *[(f"{c}8", v, _MONEY, None) for c, v in zip("CDE", s.project, strict=True)],
+        ("A10", "二、绩效指标完成情况", None, "H10"),
+        *[(f"{c}11", t, None, None) for c, t in zip("ABCDEFGH", _HEADERS, strict=True)],
+        ("A12", "产出指标", None, "A13"),
+        *[(f"{c}12", v, None, None) for c, v in zip("BCDEFG", _QUANTITY, strict=True)],
+        *[(f"{c}13", v, None, None) for c, v in zip("BCDEFG", _QUALITY, strict=True)],
+        ("A14", "总分", None, "E14"),
+        ("F14", 100, None, None),
+        ("G14", 98.8, None, None),
+        ("A15", "填表人：李明　联系电话：0736-7221234", None, "H15"),
+    ]  # fmt: skip
+    formulas = {"C6": "SUM(C7:C8)", "D6": "SUM(D7:D8)", "E6": "SUM(E7:E8)", "G6": "E6/D6"}
+    return cells, formulas
+
+
+def write_selfeval_xlsx(s: SelfEvaluation, path: Path) -> Path:
+    """The 自评表 as Excel saves it: merged cells, number formats, formulas with their cached values.
+
+    openpyxl writes a formula without the value Excel computes on saving; the value is put into the sheet's
+    XML beside the formula, as Excel leaves it.
+    """
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "自评表"
+    cells, formulas = selfeval_cells(s)
+    for ref, value, fmt, merged_to in cells:
+        sheet[ref] = f"={formulas[ref]}" if ref in formulas else value
+        if fmt:
+            sheet[ref].number_format = fmt
+        if merged_to:
+            sheet.merge_cells(f"{ref}:{merged_to}")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    cached = {ref: repr(float(value)) for ref, value, _, _ in cells if ref in formulas}
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                for ref, value in cached.items():
+                    formula = rf'(<c r="{ref}"[^>]*>)<f>([^<]*)</f><v\s*/?>(?:</v>)?'
+                    text, n = re.subn(formula, rf"\1<f>\2</f><v>{value}</v>", text)
+                    assert n == 1, ref
+                data = text.encode("utf-8")
+            dst.writestr(info, data)
+    return path
+
+
+def write_selfeval_xls(s: SelfEvaluation, path: Path) -> Path:
+    """The same 自评表 as an Excel 97-2003 .xls (xlwt): merged cells and number formats, values for formulas."""
+    import xlwt
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    def rc(ref: str) -> tuple[int, int]:
+        letters, row = coordinate_from_string(ref)
+        return row - 1, column_index_from_string(letters) - 1
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("自评表")
+    cells, _ = selfeval_cells(s)
+    for ref, value, fmt, merged_to in cells:
+        style = xlwt.easyxf(num_format_str=fmt or "General")
+        r, c = rc(ref)
+        if merged_to:
+            r2, c2 = rc(merged_to)
+            sheet.write_merge(r, r2, c, c2, value, style)
+        else:
+            sheet.write(r, c, value, style)
+    book.save(str(path))
+    return path

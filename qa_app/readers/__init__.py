@@ -1,8 +1,9 @@
-"""Read a report file (.txt, .md, .docx, .pdf) into one stored text: `read_document`, by suffix.
+"""Read a report file into one stored text: `read_document`, by suffix (`READERS` names every format read).
 
-Each format has its reader (`plain`, `docx`, `pdf`), all rendering into the stored-text convention of
-`base`; `bounds` holds what a file may unpack to, and `child` reads files in a separate process.
-The .docx and .pdf readers (python-docx, pdfplumber: heavy imports) are loaded on their first file.
+Each format has its reader (`plain`, `docx`, `pdf`, `xlsx` for .xlsx and .xls), all rendering into the
+stored-text convention of `base` (sheets through `grid`); `bounds` holds what a file may
+unpack to, and qa_app.sandbox reads files in a separate process. The readers of binary formats (heavy
+imports) are loaded on their first file.
 """
 
 from __future__ import annotations
@@ -37,7 +38,25 @@ def _pdf(data: bytes, settings: Settings) -> tuple[str, str]:
     return pdf_text(data, settings), "pdf"
 
 
-READERS: dict[str, Reader] = {**dict.fromkeys(TEXT_SUFFIXES, _plain), ".docx": _docx, ".pdf": _pdf}
+def _xlsx(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.xlsx import xlsx_text
+
+    return xlsx_text(data, settings), "xlsx"
+
+
+def _xls(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.xlsx import xls_text
+
+    return xls_text(data, settings), "xls"
+
+
+READERS: dict[str, Reader] = {
+    **dict.fromkeys(TEXT_SUFFIXES, _plain),
+    ".docx": _docx,
+    ".pdf": _pdf,
+    ".xlsx": _xlsx,
+    ".xls": _xls,
+}
 
 
 def read_document(

@@ -53,6 +53,7 @@ def serve() -> None:
     import resource
 
     import docx  # noqa: F401  (imported once for every file the child reads)
+    import lxml.html  # noqa: F401
     import openpyxl  # noqa: F401
     import pdfplumber  # noqa: F401
     import xlrd  # noqa: F401

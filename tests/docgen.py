@@ -353,3 +353,92 @@ def write_selfeval_xls(s: SelfEvaluation, path: Path) -> Path:
             sheet.write(r, c, value, style)
     book.save(str(path))
     return path
+
+
+# --- .html: a report as a government portal serves it ---------------------------------------------------
+
+SITE_WORDS = ("首页", "政务公开", "财政预决算", "网站地图", "版权所有", "ICP备", "相关链接", "访问量", "document.write")
+
+
+def _html_cell(text: str) -> str:
+    return "".join(f"<p>{escape(line)}</p>" if line else "<p>&nbsp;</p>" for line in text.split("\n"))
+
+
+def report_html(items: list[Item]) -> str:
+    """The report itself: paragraphs as <p>, tables as <table> (a shorter row's last cell spans the rest)."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, Paragraph):
+            out.extend(["<p>&nbsp;</p>"] * item.blank_before)  # Word's blank line, as its web page keeps it
+            out.append(f'<p style="text-indent:2em">{escape(item.text)}</p>')
+            continue
+        width = item.width
+        rows = []
+        for row in item.rows:
+            cells = [f"<td>{_html_cell(text)}</td>" for text in row]
+            if len(row) < width:
+                cells[-1] = f'<td colspan="{width - len(row) + 1}">{_html_cell(row[-1])}</td>'
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        out.append('<table border="1" cellspacing="0"><tbody>' + "".join(rows) + "</tbody></table>")
+    return "\n".join(out)
+
+
+def write_portal_html(body: str, title: str, path: Path, encoding: str = "utf-8") -> Path:
+    """`body` inside a portal page: a script in the head, a banner, a menu, a breadcrumb, a list of related
+    links beside the article, a footer with the site's copyright and counters, and a script at the end."""
+    sections = ("首页", "政务公开", "政务服务", "互动交流", "走进本市")
+    menu = "".join(f'<li><a href="/{n}.html">{w}</a></li>' for n, w in enumerate(sections))
+    bureaus = ("财政局", "教育局", "民政局", "交通局")
+    related = "".join(f'<li><a href="/r{n}.html">2024年度市{w}部门决算公开</a></li>' for n, w in enumerate(bureaus))
+    charset = "gb2312" if encoding == "gb18030" else encoding
+    page = f"""<!DOCTYPE html>
+<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<title>{escape(title)}_某某市人民政府门户网站</title>
+<script>var _hmt = _hmt || []; document.write("访问量 1234567 次，2024年预算 8888.88万元");</script>
+<style>.nav li {{ float: left; }}</style></head>
+<body>
+<div class="top-banner"><img src="/logo.png" alt="某某市人民政府门户网站"><span>网站地图</span></div>
+<div class="nav"><ul>{menu}</ul></div>
+<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk">政务公开</a> &gt;
+<a href="/czyjs">财政预决算</a></div>
+<div class="main-wrap">
+<div class="article">
+<h1>{escape(title)}</h1>
+<div class="info">发布时间：2025-03-18　来源：本站</div>
+<div class="TRS_Editor">
+{body}
+</div>
+<div class="share">分享到：<a href="#">微信</a> <a href="#">微博</a> <a href="#">QQ空间</a></div>
+</div>
+<div class="side"><h3>相关链接</h3><ul>{related}</ul></div>
+</div>
+<div class="footer"><p>版权所有：某某市人民政府办公室　主办单位：某某市人民政府　联系电话：0731-88888888</p>
+<p>湘ICP备05001234号　网站标识码：4300000001　访问量：1234567</p></div>
+<script src="/js/stat.js"></script><script>console.log("本年支出 999.99万元")</script>
+<noscript>请开启脚本</noscript>
+</body></html>
+"""
+    path.write_bytes(page.encode(encoding))
+    return path
+
+
+def selfeval_html(s: SelfEvaluation) -> str:
+    """The 自评表 as an HTML table: the title merged across it, rowspan/colspan header levels."""
+    t, b, p = s.total, s.basic, s.project
+
+    def money(v: float) -> str:
+        return f"{v:,.2f}"
+
+    return f"""<p>单位：万元</p>
+<table border="1">
+<tr><td colspan="2">部门名称</td><td colspan="6">{s.org}</td></tr>
+<tr><td colspan="2" rowspan="2">项目</td><td colspan="3">预算执行情况（万元）</td><td rowspan="2">分值</td>
+<td rowspan="2">执行率</td><td rowspan="2">得分</td></tr>
+<tr><td>年初预算数</td><td>全年预算数</td><td>全年执行数</td></tr>
+<tr><td colspan="2">年度资金总额</td><td>{money(t[0])}</td><td>{money(t[1])}</td><td>{money(t[2])}</td><td>10</td>
+<td>{s.rate * 100:.2f}%</td><td>{s.score:.2f}</td></tr>
+<tr><td rowspan="2">其中</td><td>基本支出</td><td>{money(b[0])}</td><td>{money(b[1])}</td><td>{money(b[2])}</td>
+<td></td><td></td><td></td></tr>
+<tr><td>项目支出</td><td>{money(p[0])}</td><td>{money(p[1])}</td><td>{money(p[2])}</td><td></td><td></td><td></td></tr>
+</table>"""
+

@@ -1,7 +1,7 @@
 """Read a report file into one stored text: `read_document`, by suffix (`READERS` names every format read).
 
-Each format has its reader (`plain`, `docx`, `pdf`, `xlsx` for .xlsx and .xls), all rendering into the
-stored-text convention of `base` (sheets through `grid`); `bounds` holds what a file may
+Each format has its reader (`plain`, `docx`, `pdf`, `xlsx` for .xlsx and .xls, `html`), all rendering into the
+stored-text convention of `base` (sheets and HTML tables through `grid`); `bounds` holds what a file may
 unpack to, and qa_app.sandbox reads files in a separate process. The readers of binary formats (heavy
 imports) are loaded on their first file.
 """
@@ -50,12 +50,20 @@ def _xls(data: bytes, settings: Settings) -> tuple[str, str]:
     return xls_text(data, settings), "xls"
 
 
+def _html(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.html import html_text
+
+    return html_text(data, settings)
+
+
 READERS: dict[str, Reader] = {
     **dict.fromkeys(TEXT_SUFFIXES, _plain),
     ".docx": _docx,
     ".pdf": _pdf,
     ".xlsx": _xlsx,
     ".xls": _xls,
+    ".html": _html,
+    ".htm": _html,
 }
 
 

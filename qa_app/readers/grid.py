@@ -9,11 +9,12 @@ table in two ways that this module settles:
   sub-headers are written at the grid's full width, each merged cell repeated in every column and row it
   spans, so every column carries each level of its header and the sub-header row is as wide as the data
   rows under it (the layout takes the nearest label row of the same width as their header, and a unit
-  named on a level above it). The rows under a header with a label in every column keep every column
-  too (a merged cell's further columns empty), so each number stays under its own header; rows above
-  any such header are in Word's convention.
-- Titles and captions. A row that is one cell (a title merged across the sheet, "单位：万元" above a
-  table) is a paragraph, not a one-cell table row; a row with nothing in it ends the table.
+  named on a level above it). The rows under such a header keep every column too (a merged cell's
+  further columns empty), so each number stays under its own header; in a worksheet, so do the rows
+  under any header with a label in every column. Other rows are in Word's convention.
+- Titles and captions. In a worksheet, a row that is one cell (a title merged across the sheet,
+  "单位：万元" above a table) is a paragraph, not a one-cell table row; a row with nothing in it ends
+  the table. (An HTML table says where it starts and ends: every row of it is a row.)
 
 Only columns with a cell in them are written and only rows with a cell in them are visited, so a sheet
 whose two cells are A1 and XFD1048576 costs two cells, not the 17 billion between them.
@@ -38,11 +39,15 @@ class Grid:
 
     cells: dict[tuple[int, int], str] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # Columns of cells that are there but empty (an HTML <td></td>): kept, as Word keeps an empty cell.
+    blank_columns: set[int] = field(default_factory=set)
 
     def put(self, row: int, col: int, text: str) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
         if text:
             self.cells[(row, col)] = text
+        else:
+            self.blank_columns.add(col)
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,19 @@ def _is_number(text: str) -> bool:
     return bool(_NUMBER.match(text.replace(" ", "")))
 
 
-def grid_blocks(grid: Grid, max_cells: int) -> Blocks:
+def grid_blocks(grid: Grid, max_cells: int, sheet: bool = True) -> Blocks:
     """The grid's rows as paragraphs and table rows (qa_app.readers.base.render_blocks), top to bottom.
+
+    `sheet`: a worksheet, where every row has every column: the rows under any header with a label in every
+    column keep the columns. Otherwise (an HTML table, which mirrors a Word table) only the rows under
+    expanded header levels do, and the rest are in Word's convention.
 
     Refused when its rows × columns with a cell in them pass `max_cells` (cells scattered over a sheet
     would unfold into a table of every row by every column).
     """
     if not grid.cells:
         return []
-    columns = sorted({c for _, c in grid.cells})
+    columns = sorted({c for _, c in grid.cells} | grid.blank_columns)
     compact = {c: j for j, c in enumerate(columns)}
     width = len(columns)
     rows = sorted({r for r, _ in grid.cells})
@@ -75,10 +84,11 @@ def grid_blocks(grid: Grid, max_cells: int) -> Blocks:
     owner: dict[tuple[int, int], _Merge] = {}  # (row, compact column) of a merge's text → the merge
     cover: dict[int, dict[int, _Merge]] = {}  # row → compact column → the merge that covers that cell
     for top, left, bottom, right in grid.merges:
-        if (top, left) not in grid.cells:
-            continue  # a merge's text is its top-left cell's; an empty one shows nothing
-        first = compact[left]
-        merge = _Merge(top, bottom, first, bisect.bisect_right(columns, right) - 1, grid.cells[(top, left)])
+        first, last = bisect.bisect_left(columns, left), bisect.bisect_right(columns, right) - 1
+        if first > last:
+            continue  # over columns with no cell at all
+        # a merge's text is its top-left cell's (an empty merged cell is still one cell)
+        merge = _Merge(top, bottom, first, last, grid.cells.get((top, left), ""))
         owner[(top, first)] = merge
         # only rows with cells: a merge down a million empty rows costs nothing
         for r in rows[bisect.bisect_left(rows, top) : bisect.bisect_right(rows, bottom)]:
@@ -105,7 +115,7 @@ def grid_blocks(grid: Grid, max_cells: int) -> Blocks:
         filled = [j for j, t in enumerate(texts) if t]
         here = cover.get(r, {})
         from_above = any(m.top < r for m in here.values())
-        if len(filled) == 1 and not from_above:
+        if sheet and len(filled) == 1 and not from_above:
             j = filled[0]
             merge = owner.get((r, j))
             full = merge is not None and merge.first == 0 and merge.last == width - 1
@@ -123,7 +133,8 @@ def grid_blocks(grid: Grid, max_cells: int) -> Blocks:
             row = _word_row(r, texts, here)
         if not any(row):
             continue  # only cells a merge from above covers: nothing shows
-        if width >= 3 and all(row) and len(row) == width and not any(map(_is_number, row)):
+        full_header = width >= 3 and all(row) and len(row) == width and not any(map(_is_number, row))
+        if full_header and (sheet or r in expanded):
             under_header = True  # a label in every column: the rows under it keep the columns
         blocks.append(row)
         in_table = True

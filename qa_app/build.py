@@ -38,8 +38,9 @@ _READ_SETTINGS = (
     "chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes", "max_text_chars",
     "read_memory_bytes", "read_timeout_s", "max_unzipped_bytes", "max_zip_members", "max_xml_bytes",
     "max_xml_nodes", "max_xml_text_chars", "max_pdf_pages", "max_pdf_stream_bytes", "max_pdf_unpacked_bytes",
-    "max_image_pixels", "image_bytes_per_pixel", "max_sheet_cells", "pdf_page_number_gap_lines", "pdf_same_size_ratio",
-    "pdf_wrap_tolerance", "pdf_paragraph_gap", "pdf_indent", "pdf_edge_tolerance_pt",
+    "max_image_pixels", "image_bytes_per_pixel", "max_sheet_cells", "convert_timeout_s", "convert_memory_bytes",
+    "pdf_page_number_gap_lines", "pdf_same_size_ratio", "pdf_wrap_tolerance", "pdf_paragraph_gap", "pdf_indent",
+    "pdf_edge_tolerance_pt",
 )  # fmt: skip
 
 

@@ -47,6 +47,11 @@ class Settings:
     # Cells of a workbook (.xlsx, .xls), and cells its merged ranges cover (a 自评表 has a few hundred; 200,000
     # numbers take ~45 s to read and split); also the rows × columns a sheet's or an HTML table's cells unfold into.
     max_sheet_cells: int = 200_000
+    # .doc/.wps → .docx by LibreOffice (qa_app.readers.doc): its seconds and address space per file, and where
+    # its .docx files are kept by the source's hash (a rebuild converts nothing again).
+    convert_timeout_s: float = 120.0
+    convert_memory_bytes: int = 4096 * 2**20
+    convert_cache_dir: Path = PROJECT_ROOT / ".cache" / "converted"
     image_bytes_per_pixel: int = 4
     # PDF paragraphs and cells rebuilt from lines (qa_app.readers.pdf); lengths in font sizes unless said otherwise.
     # A page number above or below the text stands apart from it by more than this many of its line heights.

@@ -54,6 +54,7 @@ def serve() -> None:
 
     import docx  # noqa: F401  (imported once for every file the child reads)
     import lxml.html  # noqa: F401
+    import olefile  # noqa: F401
     import openpyxl  # noqa: F401
     import pdfplumber  # noqa: F401
     import xlrd  # noqa: F401

@@ -442,3 +442,31 @@ def selfeval_html(s: SelfEvaluation) -> str:
 <tr><td>项目支出</td><td>{money(p[0])}</td><td>{money(p[1])}</td><td>{money(p[2])}</td><td></td><td></td><td></td></tr>
 </table>"""
 
+
+# --- .doc: what WPS and older Word save ------------------------------------------------------------------
+
+
+def write_doc(docx_path: Path, path: Path) -> Path:
+    """A Word 97-2003 .doc of a .docx, by the converter the reader uses (LibreOffice headless).
+
+    Word always keeps a paragraph after a document's last table; python-docx does not, and LibreOffice's
+    .doc of a document ending in a table loses that table's rows. The paragraph is added first, as Word has it.
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    import docx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        document = docx.Document(str(docx_path))
+        document.add_paragraph("")
+        source = Path(tmp) / f"{path.stem}.docx"
+        document.save(str(source))
+        subprocess.run(
+            [shutil.which("soffice") or "soffice", f"-env:UserInstallation=file://{tmp}/profile", "--headless",
+             "--norestore", "--convert-to", "doc:MS Word 97", "--outdir", tmp, str(source)],
+            check=True, capture_output=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": tmp},
+        )  # fmt: skip
+        shutil.move(Path(tmp) / f"{path.stem}.doc", path)
+    return path

@@ -1,9 +1,9 @@
 """Read a report file into one stored text: `read_document`, by suffix (`READERS` names every format read).
 
-Each format has its reader (`plain`, `docx`, `pdf`, `xlsx` for .xlsx and .xls, `html`), all rendering into the
-stored-text convention of `base` (sheets and HTML tables through `grid`); `bounds` holds what a file may
-unpack to, and qa_app.sandbox reads files in a separate process. The readers of binary formats (heavy
-imports) are loaded on their first file.
+Each format has its reader (`plain`, `docx`, `pdf`, `xlsx` for .xlsx and .xls, `html`, `doc` for .doc and
+.wps through LibreOffice), all rendering into the stored-text convention of `base` (sheets and HTML tables
+through `grid`); `bounds` holds what a file may unpack to, and qa_app.sandbox reads files in a separate
+process. The readers of binary formats (heavy imports) are loaded on their first file.
 """
 
 from __future__ import annotations
@@ -56,6 +56,18 @@ def _html(data: bytes, settings: Settings) -> tuple[str, str]:
     return html_text(data, settings)
 
 
+def _doc(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.doc import doc_text
+
+    return doc_text(data, settings), "docx via LibreOffice"
+
+
+def _wps(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.doc import doc_text
+
+    return doc_text(data, settings, ".wps"), "docx via LibreOffice"
+
+
 READERS: dict[str, Reader] = {
     **dict.fromkeys(TEXT_SUFFIXES, _plain),
     ".docx": _docx,
@@ -64,6 +76,8 @@ READERS: dict[str, Reader] = {
     ".xls": _xls,
     ".html": _html,
     ".htm": _html,
+    ".doc": _doc,
+    ".wps": _wps,
 }
 
 

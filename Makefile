@@ -26,11 +26,12 @@ browser:
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; fi
 
-# .doc/.wps are converted by LibreOffice headless (qa_app.readers.doc); apt only when soffice is missing.
+# .doc/.wps are converted by LibreOffice headless (qa_app.readers.doc), scanned PDF pages read by Tesseract with
+# its Chinese model (qa_app.readers.ocr); apt only when one is missing.
 readers:
-	if command -v soffice >/dev/null; then :; else \
+	if command -v soffice >/dev/null && command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx chi_sim; then :; else \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui; fi
+		apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui tesseract-ocr tesseract-ocr-chi-sim; fi
 
 build: install readers
 	$(BIN)/qa-app build

@@ -39,6 +39,8 @@ _READ_SETTINGS = (
     "read_memory_bytes", "read_timeout_s", "max_unzipped_bytes", "max_zip_members", "max_xml_bytes",
     "max_xml_nodes", "max_xml_text_chars", "max_pdf_pages", "max_pdf_stream_bytes", "max_pdf_unpacked_bytes",
     "max_image_pixels", "image_bytes_per_pixel", "max_sheet_cells", "convert_timeout_s", "convert_memory_bytes",
+    "ocr_dpi", "ocr_min_dpi", "ocr_max_dpi", "ocr_page_timeout_s", "ocr_memory_bytes", "max_ocr_pages",
+    "ocr_min_confidence",
     "pdf_page_number_gap_lines", "pdf_same_size_ratio", "pdf_wrap_tolerance", "pdf_paragraph_gap", "pdf_indent",
     "pdf_edge_tolerance_pt",
 )  # fmt: skip

@@ -470,3 +470,29 @@ def write_doc(docx_path: Path, path: Path) -> Path:
         )  # fmt: skip
         shutil.move(Path(tmp) / f"{path.stem}.doc", path)
     return path
+
+
+# --- a scanned report: pages as images, no text layer ----------------------------------------------------
+
+
+def write_scanned_pdf(pdf_path: Path, path: Path, pages: list[int] | None = None, dpi: int = 200) -> Path:
+    """An image-only PDF of pages of `pdf_path` (0-based, all by default): each page rendered at `dpi` in grey
+    (pdfium sets the CID font in a system CJK font) and placed as one picture filling an A4 page."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    source = pdfium.PdfDocument(str(pdf_path))
+    out = canvas.Canvas(str(path), pagesize=A4)
+    for n in pages if pages is not None else range(len(source)):
+        image = source[n].render(scale=dpi / 72).to_pil().convert("L")
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        out.drawImage(ImageReader(io.BytesIO(buffer.getvalue())), 0, 0, width=A4[0], height=A4[1])
+        out.showPage()
+    out.save()
+    source.close()
+    return path

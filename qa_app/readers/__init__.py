@@ -19,7 +19,8 @@ from qa_app.text.normalize import normalize
 
 __all__ = ["READERS", "Document", "IngestError", "read_document"]
 
-Reader = Callable[[bytes, Settings], tuple[str, str]]  # file bytes → (stored text, encoding or format)
+# file bytes → (stored text, encoding or format), and for a scanned PDF also its OCR words (Document.ocr)
+Reader = Callable[[bytes, Settings], tuple]
 
 
 def _plain(data: bytes, settings: Settings) -> tuple[str, str]:
@@ -32,10 +33,11 @@ def _docx(data: bytes, settings: Settings) -> tuple[str, str]:
     return docx_text(data, settings), "docx"
 
 
-def _pdf(data: bytes, settings: Settings) -> tuple[str, str]:
-    from qa_app.readers.pdf import pdf_text  # pdfplumber is heavy; load it only for PDFs
+def _pdf(data: bytes, settings: Settings) -> tuple[str, str, tuple]:
+    from qa_app.readers.pdf import pdf_read  # pdfplumber is heavy; load it only for PDFs
 
-    return pdf_text(data, settings), "pdf"
+    text, ocr = pdf_read(data, settings)
+    return text, "pdf" if not ocr else "pdf, OCR", ocr
 
 
 def _xlsx(data: bytes, settings: Settings) -> tuple[str, str]:
@@ -102,7 +104,7 @@ def read_document(
     reader = READERS.get(suffix)
     if reader is None:
         raise IngestError(f"unsupported file type {suffix or '(none)'}")
-    text, encoding = reader(data, settings)
+    text, encoding, *ocr = reader(data, settings)
     check_text_length(text, settings)  # before the normalised view, which costs several times the text
     norm = normalize(text)
     if not norm.text.strip():  # nothing but spaces, zero-width characters or converter artefacts
@@ -114,4 +116,5 @@ def read_document(
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
         norm=norm,
+        ocr=tuple(ocr[0]) if ocr else (),
     )

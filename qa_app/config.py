@@ -54,7 +54,8 @@ class Settings:
     convert_cache_dir: Path = PROJECT_ROOT / ".cache" / "converted"
     # Scanned PDF pages by OCR (qa_app.readers.ocr): rendered at the scan's own dots per inch within [min, max],
     # or ocr_dpi when its images do not tell (5-point text ~20 px high); pages read at once, each page's seconds
-    # and address space, the pages a file may need read (a page takes ~4 s of one core), and the word confidence
+    # and address space, the pages a file may need read (a dense page takes 5-9 s of one core: 40 pages fit the
+    # read timeout with two workers), and the word confidence
     # under which a recognised word (and a figure in it) is doubtful.
     ocr_dpi: int = 300
     ocr_min_dpi: int = 150
@@ -62,7 +63,7 @@ class Settings:
     ocr_workers: int = 2
     ocr_page_timeout_s: float = 90.0
     ocr_memory_bytes: int = 1024 * 2**20
-    max_ocr_pages: int = 100
+    max_ocr_pages: int = 40
     ocr_min_confidence: float = 80.0
     image_bytes_per_pixel: int = 4
     # PDF paragraphs and cells rebuilt from lines (qa_app.readers.pdf); lengths in font sizes unless said otherwise.

@@ -24,21 +24,25 @@ from qa_app.config import Settings
 from qa_app.embed import embedder_id, get_embedder
 from qa_app.faults import reached
 from qa_app.pipeline import FileResult
+from qa_app.readers import READERS
 from qa_app.readers.base import IngestError
 from qa_app.sandbox import process_file
 from qa_app.store.loader import load_tables
 from qa_app.store.manifest import Failure, IndexUnavailable, file_entries, file_sha256, read_manifest
 from qa_app.store.writer import BuildStats, Progress, frames, write_index
 
-SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+SUFFIXES = tuple(READERS)  # what an upload may be: every format a reader reads
 OUTSIDE = "a link to a file outside the corpus folder: copy the file in instead"
 # Settings that decide a file's rows or its refusal: a file refused under one bound is read again under another.
 _READ_SETTINGS = (
     "chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "max_file_bytes", "max_text_chars",
     "read_memory_bytes", "read_timeout_s", "max_unzipped_bytes", "max_zip_members", "max_xml_bytes",
     "max_xml_nodes", "max_xml_text_chars", "max_pdf_pages", "max_pdf_stream_bytes", "max_pdf_unpacked_bytes",
-    "max_image_pixels", "image_bytes_per_pixel", "pdf_page_number_gap_lines", "pdf_same_size_ratio",
-    "pdf_wrap_tolerance", "pdf_paragraph_gap", "pdf_indent", "pdf_edge_tolerance_pt",
+    "max_image_pixels", "image_bytes_per_pixel", "max_sheet_cells", "convert_timeout_s", "convert_memory_bytes",
+    "ocr_dpi", "ocr_min_dpi", "ocr_max_dpi", "ocr_page_timeout_s", "ocr_memory_bytes", "max_ocr_pages",
+    "ocr_min_confidence",
+    "pdf_page_number_gap_lines", "pdf_same_size_ratio", "pdf_wrap_tolerance", "pdf_paragraph_gap", "pdf_indent",
+    "pdf_edge_tolerance_pt",
 )  # fmt: skip
 
 

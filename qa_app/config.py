@@ -44,6 +44,27 @@ class Settings:
     max_pdf_unpacked_bytes: int = 256 * 2**20
     # Pixels of one image (width × height): three 600 dpi A4 scans; and the bytes per pixel it may inflate to.
     max_image_pixels: int = 100_000_000
+    # Cells of a workbook (.xlsx, .xls), and cells its merged ranges cover (a 自评表 has a few hundred; 200,000
+    # numbers take ~45 s to read and split); also the rows × columns a sheet's or an HTML table's cells unfold into.
+    max_sheet_cells: int = 200_000
+    # .doc/.wps → .docx by LibreOffice (qa_app.readers.doc): its seconds and address space per file, and where
+    # its .docx files are kept by the source's hash (a rebuild converts nothing again).
+    convert_timeout_s: float = 120.0
+    convert_memory_bytes: int = 4096 * 2**20
+    convert_cache_dir: Path = PROJECT_ROOT / ".cache" / "converted"
+    # Scanned PDF pages by OCR (qa_app.readers.ocr): rendered at the scan's own dots per inch within [min, max],
+    # or ocr_dpi when its images do not tell (5-point text ~20 px high); pages read at once, each page's seconds
+    # and address space, the pages a file may need read (a dense page takes 5-9 s of one core: 40 pages fit the
+    # read timeout with two workers), and the word confidence
+    # under which a recognised word (and a figure in it) is doubtful.
+    ocr_dpi: int = 300
+    ocr_min_dpi: int = 150
+    ocr_max_dpi: int = 400
+    ocr_workers: int = 2
+    ocr_page_timeout_s: float = 90.0
+    ocr_memory_bytes: int = 1024 * 2**20
+    max_ocr_pages: int = 40
+    ocr_min_confidence: float = 80.0
     image_bytes_per_pixel: int = 4
     # PDF paragraphs and cells rebuilt from lines (qa_app.readers.pdf); lengths in font sizes unless said otherwise.
     # A page number above or below the text stands apart from it by more than this many of its line heights.

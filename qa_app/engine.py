@@ -46,7 +46,9 @@ class Engine:
         self.index, self.embedder, self.settings = index, embedder, settings
         self.catalog = Catalog.from_reports(index.reports)
         self._report = index.reports.set_index("report_id")
-        figures = index.figures[~index.figures["malformed"] & index.figures["value"].notna()]
+        # A malformed number and one with a digit OCR was unsure of are kept and shown, never an answer.
+        doubtful = index.figures.get("ocr_doubt", False)
+        figures = index.figures[~index.figures["malformed"] & ~doubtful & index.figures["value"].notna()]
         self._figures = figures.reset_index(drop=True)
         # Per question only the figures of a few sections are scored: find them without a scan.
         self._figures_of = dict(self._figures.groupby("chunk_id").indices)

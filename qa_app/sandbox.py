@@ -53,7 +53,11 @@ def serve() -> None:
     import resource
 
     import docx  # noqa: F401  (imported once for every file the child reads)
+    import lxml.html  # noqa: F401
+    import olefile  # noqa: F401
+    import openpyxl  # noqa: F401
     import pdfplumber  # noqa: F401
+    import xlrd  # noqa: F401
     from PIL import Image
 
     import qa_app.pipeline  # noqa: F401

@@ -374,7 +374,7 @@ def test_the_unit_the_wording_expects_is_the_unit_given(engine: Engine, question
 # --- JSON shape ---------------------------------------------------------------------------------------------
 
 ANSWER_KEYS = {"question", "found", "answer", "figures", "citations", "passages", "timings_ms", "context"}
-FIGURE_KEYS = {"value", "text", "unit", "metric", "org", "year", "citation", "direction"}
+FIGURE_KEYS = {"value", "text", "unit", "metric", "org", "year", "citation", "direction", "ocr_page"}
 CITATION_KEYS = {"doc", "title", "section", "start", "end", "quote"}
 PASSAGE_KEYS = {"doc", "title", "section", "text", "score", "start", "end"}
 

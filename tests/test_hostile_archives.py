@@ -2,7 +2,8 @@
 
 The hostile files are generated in tmp_path, small on disk and written without ever holding what they
 unpack to: a .docx whose document.xml inflates to 3 GB (50,000 paragraphs of spaces), .docx files with
-an archive inside, a PDF whose one page stream inflates to 3 GB, and a PDF of 20,000 pages. Each is read
+an archive inside, a PDF whose one page stream inflates to 3 GB, a PDF of 20,000 pages, an .xlsx whose
+sheet inflates to 3 GB, one of 300,000 cells in a few KB, and one whose merged range covers the sheet. Each is read
 through `process_file` (the reading child) with its time and the child's peak memory measured; then
 `qa-app build` runs on them beside one seed report, its process tree's memory polled, and the app gets
 the bomb as an upload and still answers a seed question.
@@ -202,6 +203,48 @@ def many_pages_pdf(path: Path, pages: int = 20_000) -> Path:
     )
 
 
+def _small_xlsx() -> dict[str, bytes]:
+    """The members of a real one-sheet .xlsx from openpyxl."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "2024年度湘潭县信访局部门整体支出绩效自评表"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+_SHEET = "xl/worksheets/sheet1.xml"
+_SHEET_HEAD = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+
+
+def _xlsx_with_sheet(path: Path, parts: list[bytes], size: int, crc: int = 0) -> Path:
+    members = [(n, *_deflated(d)) for n, d in _small_xlsx().items() if n != _SHEET]
+    return _write_zip(path, [*members, (_SHEET, parts, size, crc)])
+
+
+def bomb_xlsx(path: Path, inflated: int = 3 * GIB) -> Path:
+    """An .xlsx whose sheet inflates to `inflated` bytes: rows of one cell of spaces."""
+    unit = b'<row><c t="inlineStr"><is><t>' + b" " * 65536 + b"</t></is></c></row>"
+    parts, size = _deflate_repeated(_SHEET_HEAD, unit, inflated // len(unit), b"</sheetData></worksheet>")
+    return _xlsx_with_sheet(path, parts, size)
+
+
+def huge_sheet_xlsx(path: Path, rows: int = 3_000, columns: int = 100) -> Path:
+    """An .xlsx of a few KB whose one sheet holds rows × columns numbers (300,000), within the XML bounds."""
+    unit = b"<row>" + b"<c><v>1288.75</v></c>" * columns + b"</row>"
+    parts, size = _deflate_repeated(_SHEET_HEAD, unit, rows, b"</sheetData></worksheet>")
+    return _xlsx_with_sheet(path, parts, size)
+
+
+def merge_bomb_xlsx(path: Path) -> Path:
+    """An .xlsx of two cells whose merged range covers the whole sheet (openpyxl makes an object per cell)."""
+    sheet = _SHEET_HEAD + b'<row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
+    sheet += b'<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells></worksheet>'
+    return _xlsx_with_sheet(path, *_deflated(sheet))
+
+
 OLE = "word/embeddings/oleObject1.bin"  # a zip under a name that does not say so: found by its first bytes
 SHEET = "word/embeddings/Sheet1.xlsx"  # an archive by its name
 # file name → (writer, words its refusal holds)
@@ -213,6 +256,11 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     ),
     "bomb stream 3GB.pdf": (bomb_pdf, r"文件解压后超过 [\d,]+ MB（PDF 数据流），已拒绝"),
     "20000 pages.pdf": (many_pages_pdf, r"PDF 超过 1,000 页，已拒绝"),
+    "bomb 3GB.xlsx": (
+        bomb_xlsx, r"文件(解压后超过 [\d,]+ MB|的 XML 文字超过 [\d,]+ 个字符)（xl/worksheets/sheet1.xml），已拒绝"
+    ),
+    "huge sheet.xlsx": (huge_sheet_xlsx, r"表格单元格超过 200,000 个，已拒绝"),
+    "merge bomb.xlsx": (merge_bomb_xlsx, r"表格单元格超过 200,000 个，已拒绝"),
 }  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 One corpus is built once for the module: the five seed reports, plus files in other encodings (GBK, GB18030
 with a character GBK lacks, UTF-16 with a BOM), files that cannot be read (empty, binary named .txt, a
-truncated .docx, an encrypted PDF, a scanned PDF without a text layer, a 50 MB text), a byte copy of a seed
+truncated .docx, an encrypted PDF, a scanned page of black bars that OCR reads no text from, a 50 MB
+text), a byte copy of a seed
 report under another name, a name with spaces and Chinese characters, reports without a year or without an
 organisation, and a symbolic link to a file outside the corpus. The build starts from a copy of the seed
 index, so the seed reports are reused and only the few new texts are embedded (a re-encoded seed report has
@@ -65,7 +66,7 @@ UNREADABLE = {
     BINARY: "binary file, not text",
     TRUNCATED: "not a readable .docx",
     ENCRYPTED: "encrypted PDF (password protected)",
-    SCANNED: "no text layer (scanned PDF?)",
+    SCANNED: "扫描版 PDF 经文字识别（OCR）仍没有可读的文字",
     HUGE: "text too long",
 }
 # file → (encoding recorded, (organisation, year) of each of its reports)

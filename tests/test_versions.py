@@ -25,9 +25,20 @@ def _digest(value: object) -> str:
 
 
 def reader_output(tmp: Path) -> str:
-    """Every row the reading code makes of the seeds, as text, .docx and .pdf (one seed each format)."""
+    """Every row the reading code makes of the seeds, as text, .docx and .pdf (one seed each format), and of
+    the generated 自评表 as .xlsx and .xls, and both in portal pages (.html)."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from docgen import seed_blocks, write_docx, write_pdf
+    from docgen import (
+        CHANGDE,
+        report_html,
+        seed_blocks,
+        selfeval_html,
+        write_docx,
+        write_pdf,
+        write_portal_html,
+        write_selfeval_xls,
+        write_selfeval_xlsx,
+    )
 
     from qa_app.config import Settings
     from qa_app.sandbox import process_file
@@ -36,6 +47,11 @@ def reader_output(tmp: Path) -> str:
     seeds = sorted((ROOT / "corpus").glob("*.txt"))
     blocks = seed_blocks(seeds[0].read_text("utf-8"))
     files = [*seeds, write_docx(blocks, tmp / "seed.docx"), write_pdf(blocks, tmp / "seed.pdf")]
+    files += [write_selfeval_xlsx(CHANGDE, tmp / "sheet.xlsx"), write_selfeval_xls(CHANGDE, tmp / "sheet.xls")]
+    files += [
+        write_portal_html(report_html(blocks), "报告", tmp / "seed.html", "gb18030"),
+        write_portal_html(selfeval_html(CHANGDE), "自评表", tmp / "sheet.htm"),
+    ]
     tables = frames([process_file(p, Settings(), p.name) for p in files])
     return _digest({name: frame.drop(columns="sha256", errors="ignore").to_dict("records")
                     for name, frame in tables.items() if name != "documents"})  # fmt: skip

@@ -41,6 +41,11 @@ def shown(f: FigureOut) -> str:
     return f.text if normalize(f.text).text.rstrip().endswith(f.unit) else f"{f.text}{f.unit}"
 
 
+def source_note(f: FigureOut) -> str:
+    """Where a figure read by OCR comes from: "（扫描件第3页，文字识别）"; nothing for a text layer."""
+    return f"（扫描件第{f.ocr_page}页，文字识别）" if f.ocr_page else ""
+
+
 def who(f: FigureOut) -> str:
     return f"{f.org} {f.year}年 " if f.year else f"{f.org} "
 
@@ -145,12 +150,14 @@ class Composer:
                 direction(self.texts[f["doc"]][int(f["quote_from"]) : int(f["start"])])
                 if f["period"] == "change"
                 else "",
+                int(f.get("ocr_page", 0) or 0),
             )
             for f in chosen
         ]
-        lines = [f"{who(figures[0])}{label(figures[0])}：{shown(figures[0])}[{figures[0].citation + 1}]。"]
+        top = figures[0]
+        lines = [f"{who(top)}{label(top)}：{shown(top)}{source_note(top)}[{top.citation + 1}]。"]
         if len(figures) > 1:
-            rest = "；".join(f"{who(f)}{label(f)} {shown(f)}[{f.citation + 1}]" for f in figures[1:])
+            rest = "；".join(f"{who(f)}{label(f)} {shown(f)}{source_note(f)}[{f.citation + 1}]" for f in figures[1:])
             what = "年份" if all(f.org == figures[0].org for f in figures) else "单位"
             lines.append(f"其他{what}：{rest}。")
         return Answer(query.text, True, "".join(lines), figures, cites, passages)

@@ -19,6 +19,7 @@ class FigureOut:
     year: int | None
     citation: int
     direction: str = ""  # a change: "down" (减少, 下降 …) or "up"; "" for a level
+    ocr_page: int = 0  # read by OCR from this page of a scanned PDF; 0 for a text layer
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ def extract_figures(
         start, end = doc.norm.stored_span(raw.view_start, raw.view_end)
         q_start, q_end = doc.norm.stored_span(*raw.quote)
         value, malformed = parse_number(raw.number)
+        ocr_page, ocr_doubt = _ocr_flags(doc, start, end)
         figures.append(
             Figure(
                 figure_id=f"{report.report_id}/{n}",
@@ -81,6 +82,23 @@ def extract_figures(
                 quote_start=min(q_start, start),
                 quote_end=max(q_end, end),
                 malformed=malformed,
+                ocr_page=ocr_page,
+                ocr_doubt=ocr_doubt,
             )
         )
     return figures
+
+
+def _ocr_flags(doc: Document, start: int, end: int) -> tuple[int, bool]:
+    """(page, doubtful) of a figure read by OCR: its page, and whether a word it overlaps was doubtful."""
+    if not doc.ocr:
+        return 0, False
+    j = max(0, bisect.bisect_right(doc.ocr, (start, float("inf"))) - 1)
+    words = []
+    while j < len(doc.ocr) and doc.ocr[j][0] < end:
+        if doc.ocr[j][1] > start:
+            words.append(doc.ocr[j])
+        j += 1
+    if not words:
+        return 0, False
+    return words[0][2], any(w[3] for w in words)

@@ -4,7 +4,8 @@ Columns of the figures table (`figures_frame`):
     figure_id, doc, report_id, chunk_id, org, region, year, period ("current" | "previous" | "change"),
     value (float; NaN when malformed), text (stored text of number and unit), unit, metric, section,
     source ("text" | "table"), start, end (stored offsets of `text`), quote_start, quote_end (stored
-    offsets of the sentence or table row it stands in), malformed (bool).
+    offsets of the sentence or table row it stands in), malformed (bool), ocr_page (the scanned page it was
+    read from by OCR, 0 for a text layer), ocr_doubt (bool: a word of it was recognised with low confidence).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Figure:
     quote_start: int
     quote_end: int
     malformed: bool
+    ocr_page: int = 0
+    ocr_doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,4 +84,6 @@ def canonical_unit(unit: str, after: str = "") -> str:
 def figures_frame(figures: list[Figure]) -> pd.DataFrame:
     columns = list(Figure.__dataclass_fields__)
     frame = pd.DataFrame([asdict(f) for f in figures], columns=columns)
-    return frame.astype({"year": "Int64", "value": "float64", "malformed": "bool"})
+    return frame.astype(
+        {"year": "Int64", "value": "float64", "malformed": "bool", "ocr_page": "int64", "ocr_doubt": "bool"}
+    )

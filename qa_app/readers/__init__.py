@@ -1,8 +1,9 @@
-"""Read a report file (.txt, .md, .docx, .pdf) into one stored text: `read_document`, by suffix.
+"""Read a report file into one stored text: `read_document`, by suffix (`READERS` names every format read).
 
-Each format has its reader (`plain`, `docx`, `pdf`), all rendering into the stored-text convention of
-`base`; `bounds` holds what a file may unpack to, and `child` reads files in a separate process.
-The .docx and .pdf readers (python-docx, pdfplumber: heavy imports) are loaded on their first file.
+Each format has its reader (`plain`, `docx`, `pdf`, `xlsx` for .xlsx and .xls, `html`, `doc` for .doc and
+.wps through LibreOffice), all rendering into the stored-text convention of `base` (sheets and HTML tables
+through `grid`); `bounds` holds what a file may unpack to, and qa_app.sandbox reads files in a separate
+process. The readers of binary formats (heavy imports) are loaded on their first file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from qa_app.text.normalize import normalize
 
 __all__ = ["READERS", "Document", "IngestError", "read_document"]
 
-Reader = Callable[[bytes, Settings], tuple[str, str]]  # file bytes → (stored text, encoding or format)
+# file bytes → (stored text, encoding or format), and for a scanned PDF also its OCR words (Document.ocr)
+Reader = Callable[[bytes, Settings], tuple]
 
 
 def _plain(data: bytes, settings: Settings) -> tuple[str, str]:
@@ -31,13 +33,54 @@ def _docx(data: bytes, settings: Settings) -> tuple[str, str]:
     return docx_text(data, settings), "docx"
 
 
-def _pdf(data: bytes, settings: Settings) -> tuple[str, str]:
-    from qa_app.readers.pdf import pdf_text  # pdfplumber is heavy; load it only for PDFs
+def _pdf(data: bytes, settings: Settings) -> tuple[str, str, tuple]:
+    from qa_app.readers.pdf import pdf_read  # pdfplumber is heavy; load it only for PDFs
 
-    return pdf_text(data, settings), "pdf"
+    text, ocr = pdf_read(data, settings)
+    return text, "pdf" if not ocr else "pdf, OCR", ocr
 
 
-READERS: dict[str, Reader] = {**dict.fromkeys(TEXT_SUFFIXES, _plain), ".docx": _docx, ".pdf": _pdf}
+def _xlsx(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.xlsx import xlsx_text
+
+    return xlsx_text(data, settings), "xlsx"
+
+
+def _xls(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.xlsx import xls_text
+
+    return xls_text(data, settings), "xls"
+
+
+def _html(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.html import html_text
+
+    return html_text(data, settings)
+
+
+def _doc(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.doc import doc_text
+
+    return doc_text(data, settings), "docx via LibreOffice"
+
+
+def _wps(data: bytes, settings: Settings) -> tuple[str, str]:
+    from qa_app.readers.doc import doc_text
+
+    return doc_text(data, settings, ".wps"), "docx via LibreOffice"
+
+
+READERS: dict[str, Reader] = {
+    **dict.fromkeys(TEXT_SUFFIXES, _plain),
+    ".docx": _docx,
+    ".pdf": _pdf,
+    ".xlsx": _xlsx,
+    ".xls": _xls,
+    ".html": _html,
+    ".htm": _html,
+    ".doc": _doc,
+    ".wps": _wps,
+}
 
 
 def read_document(
@@ -61,7 +104,7 @@ def read_document(
     reader = READERS.get(suffix)
     if reader is None:
         raise IngestError(f"unsupported file type {suffix or '(none)'}")
-    text, encoding = reader(data, settings)
+    text, encoding, *ocr = reader(data, settings)
     check_text_length(text, settings)  # before the normalised view, which costs several times the text
     norm = normalize(text)
     if not norm.text.strip():  # nothing but spaces, zero-width characters or converter artefacts
@@ -73,4 +116,5 @@ def read_document(
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
         norm=norm,
+        ocr=tuple(ocr[0]) if ocr else (),
     )

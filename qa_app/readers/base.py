@@ -32,6 +32,8 @@ class Document:
     text: str
     sha256: str
     norm: Normalized = field(repr=False, compare=False)
+    # Words read by OCR from scanned pages: (stored start, end, page from 1, doubtful: under the confidence bound).
+    ocr: tuple[tuple[int, int, int, bool], ...] = field(default=(), repr=False)
 
 
 def check_text_length(text: str, settings: Settings) -> None:

@@ -156,6 +156,16 @@ def check_zip(data: bytes, settings: Settings, inside: str = "") -> None:
                 check_zip(b"".join(held), settings, inside=name)
 
 
+def count_html(text: str, settings: Settings) -> None:
+    """Refuse a page of more elements or text than the XML bounds, counted by a parser that builds nothing."""
+    from lxml import etree
+
+    parser = etree.HTMLParser(target=_XmlCounter("HTML", settings), no_network=True, recover=True)
+    for start in range(0, len(text), BLOCK):
+        parser.feed(text[start : start + BLOCK])
+    parser.close()
+
+
 # --- PDF -----------------------------------------------------------------------------------------------------
 
 _STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")

@@ -59,10 +59,20 @@ class _Page:
 
 
 def pdf_text(data: bytes, settings: Settings | None = None) -> str:
-    """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order.
+    """Text lines re-joined into paragraphs, and ruled tables cell by cell, in reading order."""
+    return pdf_read(data, settings)[0]
+
+
+OcrSpan = tuple[int, int, int, bool]  # a recognised word: stored start, end, page (from 1), doubtful
+
+
+def pdf_read(data: bytes, settings: Settings | None = None) -> tuple[str, tuple[OcrSpan, ...]]:
+    """The stored text, and where in it each word recognised on a scanned page stands.
 
     The streams, pages and images are checked against the bounds first (qa_app.readers.bounds.check_pdf), and
-    each page's objects are let go once read, so memory follows one page, not the document.
+    each page's objects are let go once read, so memory follows one page, not the document. A page with an
+    image and no text layer is rendered and read by OCR (qa_app.readers.ocr); its lines go through the same
+    paragraph rules as a text page's.
     """
     import io
 
@@ -70,13 +80,23 @@ def pdf_text(data: bytes, settings: Settings | None = None) -> str:
 
     settings = settings or Settings()
     check_pdf(data, settings)
+    scans: dict[int, tuple[bytes, int]] = {}  # page index → its image and dots per inch, for OCR
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = []
-            for page in pdf.pages:
+            for n, page in enumerate(pdf.pages):
                 pages.append(_pdf_page(page, settings))
+                if not page.chars and page.images:
+                    if len(scans) >= settings.max_ocr_pages:
+                        raise IngestError(f"扫描页超过 {settings.max_ocr_pages:,} 页，文字识别需时过长，已拒绝")
+                    from qa_app.readers.ocr import missing, page_png, scan_dpi, tesseract
+
+                    if tesseract() is None:
+                        raise missing()
+                    dpi = scan_dpi(page, settings)
+                    scans[n] = (page_png(page, dpi, settings), dpi)
                 page.close()
-    except MemoryError:
+    except (MemoryError, IngestError):
         raise  # the reading child refuses the file for its memory, not as a damaged PDF
     except Exception as exc:  # pdfminer raises many types on malformed files; classify the wrapped one
         cause = exc.__cause__ or exc.__context__ or exc
@@ -87,10 +107,52 @@ def pdf_text(data: bytes, settings: Settings | None = None) -> str:
         ):
             raise IngestError("encrypted PDF (password protected)") from exc
         raise IngestError("not a readable PDF (damaged or incomplete file)") from exc
+    ocr_lines = _ocr_pages(scans, pages, settings)
     blocks = _pdf_page_blocks(pages, settings)
     if not any(b.strip() if isinstance(b, str) else any(c.strip() for c in b) for b in blocks):
+        if scans:
+            raise IngestError("扫描版 PDF 经文字识别（OCR）仍没有可读的文字，已拒绝")
         raise IngestError("no text layer (scanned PDF?)")
-    return render_blocks(blocks)
+    text = render_blocks(blocks)
+    return text, _ocr_spans(text, ocr_lines, settings)
+
+
+def _ocr_pages(
+    scans: dict[int, tuple[bytes, int]], pages: list[_Page], settings: Settings
+) -> list[tuple[int, _Line, object]]:
+    """OCR every scanned page (`ocr_workers` at once) and put its lines on its page; (page, line, OcrLine)."""
+    if not scans:
+        return []
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qa_app.readers.ocr import ocr_image
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.ocr_workers)) as pool:
+        read = dict(zip(scans, pool.map(lambda scan: ocr_image(*scan, settings), scans.values()), strict=True))
+    placed: list[tuple[int, _Line, object]] = []
+    for n, lines in read.items():
+        items: list[tuple[float, _Item]] = []
+        for ocr in lines:
+            size = ocr.bottom - ocr.top
+            line = _Line(ocr.x0, ocr.x1, ocr.top, ocr.bottom, ocr.text, size, ocr.char_width)
+            items.append((line.top, line))
+            placed.append((n + 1, line, ocr))
+        pages[n] = _Page(_drop_page_numbers(sorted(items, key=lambda item: item[0]), settings))
+    return placed
+
+
+def _ocr_spans(text: str, placed: list[tuple[int, _Line, object]], settings: Settings) -> tuple[OcrSpan, ...]:
+    """Each recognised word's place in the stored text (its line is found there in reading order)."""
+    spans: list[OcrSpan] = []
+    cursor = 0
+    for page, line, ocr in placed:
+        at = text.find(line.text, cursor)
+        if at < 0:
+            continue  # a page number, dropped from the text
+        cursor = at + len(line.text)
+        for word in ocr.words:
+            spans.append((at + word.start, at + word.end, page, word.confidence < settings.ocr_min_confidence))
+    return tuple(spans)
 
 
 def _pdf_page(page: pdfplumber.page.Page, settings: Settings) -> _Page:
@@ -112,14 +174,18 @@ def _pdf_page(page: pdfplumber.page.Page, settings: Settings) -> _Page:
             ]
             items.append((row.bbox[1], cells))
     items.sort(key=lambda item: item[0])
-    # A page number stands apart above or below the text; it is no part of the text around it.
+    return _Page(_drop_page_numbers(items, settings))
+
+
+def _drop_page_numbers(items: list[tuple[float, _Item]], settings: Settings) -> list[tuple[float, _Item]]:
+    """A page number stands apart above or below the text; it is no part of the text around it."""
     for end, inner in ((-1, -2), (0, 1)):
         if not items or not isinstance(line := items[end][1], _Line) or not _PAGE_NUMBER.match(line.text):
             continue
         gap = settings.pdf_page_number_gap_lines * (line.bottom - line.top)
         if len(items) == 1 or abs(items[inner][0] - line.top) > gap:
             items.pop(end)
-    return _Page(items)
+    return items
 
 
 def _is_char(obj: dict) -> bool:

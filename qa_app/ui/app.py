@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from qa_app.answer.contract import Answer
-from qa_app.build import BuildError, BuildReport, build_index, safe_name, save_upload
+from qa_app.build import SUFFIXES, BuildError, BuildReport, build_index, safe_name, save_upload
 from qa_app.config import Settings, load_settings
 from qa_app.embed import get_embedder
 from qa_app.embed.base import EmbedderUnavailable
@@ -51,7 +51,7 @@ STAGES = {
     "embedding metric labels": "向量化指标",
     "indexing": "建立索引",
 }
-UPLOAD_TYPES = ["docx", "pdf", "txt", "md"]
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUFFIXES]
 # A browser table of a whole archive's figures (millions of rows) would stall the page; the downloads hold all.
 MAX_ROWS_SHOWN = 10_000
 
@@ -185,7 +185,8 @@ def documents_view(engine: Engine, within: Within) -> None:
 
 def upload_view(settings: Settings) -> None:
     limit_mb = int(st.get_option("server.maxUploadSize"))
-    st.caption(f"支持 .docx、.pdf、.txt，每个文件不超过 {limit_mb} MB。文件保存到语料目录，建立索引后即可提问。")
+    kinds = "、".join(f".{t}" for t in UPLOAD_TYPES)
+    st.caption(f"支持 {kinds}，每个文件不超过 {limit_mb} MB。文件保存到语料目录，建立索引后即可提问。")
     files = st.file_uploader("添加报告", type=UPLOAD_TYPES, accept_multiple_files=True, key="upload")
     done: dict[str, str] = st.session_state.setdefault("uploaded", {})
     log: list[tuple[str, str]] = st.session_state.setdefault("upload_log", [])

@@ -83,6 +83,7 @@ def figures_frame(answer: Answer) -> pd.DataFrame:
                 "数值": f.value,
                 "计量单位": f.unit,
                 "原文": shown(f),
+                "来源": f"扫描件第{f.ocr_page}页（文字识别）" if f.ocr_page else "文字",
                 "出处": f"[{f.citation + 1}]",
             }
             for f in answer.figures
@@ -131,11 +132,16 @@ def filter_figures(figures: pd.DataFrame, orgs: list[str], years: list[int], met
 def documents_frame(
     documents: pd.DataFrame, reports: pd.DataFrame, chunks: pd.DataFrame, figures: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per report: its file (and identical copies), organisation, year, type, sections, figures."""
+    """One row per report: its file (and identical copies), organisation, year, type, sections, figures, and
+    whether it was read from a scan by OCR."""
     counts = chunks.groupby("report_id").size().rename("sections")
     fig_counts = figures.groupby("report_id").size().rename("figures")
     listing = reports.join(counts, on="report_id").join(fig_counts, on="report_id")
     listing[["sections", "figures"]] = listing[["sections", "figures"]].fillna(0).astype(int)
     copies = documents.set_index("doc")["copies"] if "copies" in documents else pd.Series(dtype=str)
     listing["copies"] = listing["doc"].map(copies).fillna("")
-    return listing[["report_id", "doc", "copies", "org", "region", "year", "type", "title", "sections", "figures"]]
+    read_as = documents.set_index("doc")["encoding"] if "encoding" in documents else pd.Series(dtype=str)
+    ocr = listing["doc"].map(read_as).fillna("").str.contains("OCR", regex=False)
+    listing["read"] = ocr.map({True: "扫描件（文字识别）", False: ""})
+    columns = ["report_id", "doc", "copies", "org", "region", "year", "type", "title", "sections", "figures", "read"]
+    return listing[columns]

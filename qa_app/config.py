@@ -102,6 +102,9 @@ class Settings:
     label_level: float = 0.5
     # The level of a short unnumbered line right above a table, which names that table: below every number.
     caption_level: float = 5.0
+    # A line naming a table (its caption: right above it, or above its "单位：万元" line) has at most this many
+    # characters.
+    caption_max_chars: int = 30
     # A figure's metric label keeps at most this many characters (its end: the words next to the number).
     max_label_chars: int = 24
     # A figure's sentence reaches at most this far each way from the number (text without stops is bounded).
@@ -169,6 +172,9 @@ class Ranking:
     # before one that only shares its modifiers (the project's name); realworld +1, synthetic +2, dev and probe
     # unchanged at 0.2 to 0.35 (docs/RETRIEVAL.md).
     w_head: float = 0.2
+    # Measure fit of a budget figure (预算数, 年初预算, 目标值 …) when the question names no measure: what was
+    # done (决算数, 执行数, 完成值) leads, and the budget of the same metric follows it in the answer.
+    measure_budget_unasked: float = -0.05
     # Period fit when no change is asked: this year's figure before last year's before a change; dev set.
     period_penalty: tuple[tuple[str, float], ...] = (("current", 0.0), ("previous", -0.15), ("change", -0.25))
     # Period fit when a change is asked ("比上年减少了多少"): the change first; dev set.

@@ -65,8 +65,37 @@ def _cell_text(text: str) -> str:
 # --- .docx -----------------------------------------------------------------------------------------
 
 
+# In a Table row given cell by grid column, these mark a grid column that the cell to its left, or the cell
+# above it, spans (a merged header: "预算数", "<", "<" over "合计", "公务接待费", …; "项目" over "^").
+SPAN_LEFT = "<"
+SPAN_UP = "^"
+
+
+def merged_cells(rows: list[list[str]], width: int) -> list[tuple[int, int, str, int, int]]:
+    """(row, column, text, last column, last row) of every cell of a table, a shorter row's last cell
+    spanning the rest of the grid and each cell the grid columns and rows `SPAN_LEFT` / `SPAN_UP` give it."""
+    grid = [[*cells, *[SPAN_LEFT] * (width - len(cells))] for cells in rows]
+    out = []
+    for r, cells in enumerate(grid):
+        for c, text in enumerate(cells):
+            if text in (SPAN_LEFT, SPAN_UP):
+                continue
+            right = c
+            while right + 1 < width and cells[right + 1] == SPAN_LEFT:
+                right += 1
+            down = r
+            while down + 1 < len(grid) and grid[down + 1][c] == SPAN_UP:
+                down += 1
+            out.append((r, c, text, right, down))
+    return out
+
+
 def write_docx(items: list[Item], path: Path) -> Path:
-    """Paragraphs as paragraphs, tables as Word tables as wide as their widest row."""
+    """Paragraphs as paragraphs, tables as Word tables as wide as their widest row.
+
+    A shorter row's last cell spans the rest of the grid; `SPAN_LEFT` / `SPAN_UP` merge a cell with the one to
+    its left or above (gridSpan, vMerge), so a merged header is the one Word cell it is in a real report.
+    """
     import docx
 
     document = docx.Document()
@@ -76,17 +105,13 @@ def write_docx(items: list[Item], path: Path) -> Path:
                 document.add_paragraph("")
             document.add_paragraph(item.text)
             continue
-        width = item.width
-        table = document.add_table(rows=len(item.rows), cols=width)
+        table = document.add_table(rows=len(item.rows), cols=item.width)
         table.style = "Table Grid"
-        for row, cells in zip(table.rows, item.rows, strict=True):
-            grid = row.cells
-            if len(cells) < width:  # the last cell spans the rest of the grid
-                grid[len(cells) - 1].merge(grid[width - 1])
-            tcs = row._tr.tc_lst
-            assert len(tcs) == len(cells)
-            for tc, text in zip(tcs, cells, strict=True):
-                _set_cell_text(docx.table._Cell(tc, table), text)
+        for r, c, text, right, down in merged_cells(item.rows, item.width):
+            cell = table.cell(r, c)
+            if (right, down) != (c, r):
+                cell = cell.merge(table.cell(down, right))
+            _set_cell_text(cell, text)
     document.save(str(path))
     return path
 
@@ -177,31 +202,27 @@ def write_pdf(items: list[Item], path: Path) -> Path:
         # Each column at least as wide as its longest number; the rest shared by the length of its text.
         need = [TABLE_SIZE + 2 * pad + 2] * width
         weight = [1.0] * width
-        for row in item.rows:
-            for k, text in enumerate(row):
-                if len(row) < width and k == len(row) - 1:
-                    continue  # a spanning cell constrains its columns together, not one by one
-                need[k] = max(need[k], token_width(text))
-                weight[k] = max(weight[k], float(min(len(text.replace("\n", "")), 30)))
+        cells_of = merged_cells(item.rows, width)
+        for _, k, text, right, _ in cells_of:
+            if right > k:
+                continue  # a spanning cell constrains its columns together, not one by one
+            need[k] = max(need[k], token_width(text))
+            weight[k] = max(weight[k], float(min(len(text.replace("\n", "")), 30)))
         spare = frame_width - sum(need)
         assert spare > 0, "table too wide for the page"
         widths = [n + spare * w / sum(weight) for n, w in zip(need, weight, strict=True)]
-        data = []
         style = [
             ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), pad),
             ("RIGHTPADDING", (0, 0), (-1, -1), pad),
         ]
-        for r, row in enumerate(item.rows):
-            cells: list = [
-                [PdfParagraph(_markup(line), cell) if line else Spacer(1, TABLE_SIZE) for line in text.split("\n")]
-                for text in row
-            ]
-            if len(row) < width:
-                style.append(("SPAN", (len(row) - 1, r), (width - 1, r)))
-                cells += [""] * (width - len(row))
-            data.append(cells)
+        data = [[""] * width for _ in item.rows]
+        for r, c, text, right, down in cells_of:
+            lines = text.split("\n")
+            data[r][c] = [PdfParagraph(_markup(line), cell) if line else Spacer(1, TABLE_SIZE) for line in lines]
+            if (right, down) != (c, r):
+                style.append(("SPAN", (c, r), (right, down)))
         table = PdfTable(data, colWidths=widths, style=style, hAlign="LEFT")
         story.append(Spacer(1, BODY_SIZE * 0.5))
         story.append(table)

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa_app.answer.contract import Answer
+from qa_app.answer.features import measure
 from qa_app.engine import Engine
 from qa_app.evaluate import evaluate, read_questions
 from qa_app.search.catalog import Catalog
@@ -109,8 +110,13 @@ def test_figure_answer_keeps_the_contract(engine: Engine, question, value, unit,
     answer = ask(engine, question)
     check_contract(engine, answer, question)
     assert answer.found and answer.figures
-    # the figures after the first are the same metric for other years or organisations: one per pair
-    pairs = [(f.org, f.year) for f in answer.figures]
+    # the figures after the first are the budgets of what it measures (a question naming no measure: 实际支出
+    # leads, 年初预算 follows), then the same metric for other years or organisations: one per pair
+    lead = answer.figures[0]
+    budgets = [f for f in answer.figures[1:] if (f.org, f.year) == (lead.org, lead.year)]
+    assert answer.figures[1 : 1 + len(budgets)] == budgets
+    assert all(measure(f.metric) == "budget" for f in budgets) and (not budgets or measure(lead.metric) == "actual")
+    pairs = [(f.org, f.year) for f in answer.figures if f not in budgets]
     assert len(pairs) == len(set(pairs))
     assert {f.unit for f in answer.figures} == {answer.figures[0].unit}
     assert "[1]" in answer.answer

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from qa_app.answer.contract import Answer, Citation, FigureOut, Passage
-from qa_app.answer.features import Rarity, bigram_set, likeness
+from qa_app.answer.features import Rarity, bigram_set, likeness, measure
 from qa_app.config import Settings
 from qa_app.lexicon import load, ordered
 from qa_app.search.catalog import Catalog
@@ -113,11 +113,30 @@ class Composer:
             cites.append(cite)
         return cites.index(cite)
 
+    def budget_of(self, query: Query, ranked: pd.DataFrame) -> pd.DataFrame:
+        """When the question names no measure and the best figure is what was done (决算数, 全年执行数), the
+        budgets of the same metric (预算数, 年初预算数, 全年预算数) of its organisation and year, best first."""
+        best = ranked.iloc[0]
+        if measure(query.metric) or measure(best["metric"]) != "actual":
+            return ranked.iloc[0:0]
+        same = ranked.iloc[1:]
+        same = same[
+            (same["score"] >= self.settings.min_figure_score)
+            & (same["org"] == best["org"])
+            & (same["year"].fillna(0) == (0 if pd.isna(best["year"]) else best["year"]))
+            & (same["unit"] == best["unit"])
+            & (same["period"] == best["period"])
+        ]
+        anchor = self.settings.ranking.anchor
+        alike = [measure(m) == "budget" and likeness(best["metric"], m, self.rarity) >= anchor for m in same["metric"]]
+        return same[alike].drop_duplicates("metric").head(self.settings.ranking.max_other)
+
     def figure_answer(self, query: Query, ranked: pd.DataFrame, passages: list[Passage]) -> Answer:
         ranking = self.settings.ranking
         best = ranked.iloc[0]
         floor = self.settings.min_figure_score
-        others = ranked.iloc[1:]
+        budgets = self.budget_of(query, ranked)
+        others = ranked.iloc[1:].drop(index=budgets.index)
         others = others[
             (others["score"] >= floor)
             & (others["unit"] == best["unit"])
@@ -136,7 +155,7 @@ class Composer:
         others = others.sort_values(["_like", "score"], ascending=False, kind="stable")
         others = others.drop_duplicates(["org", "year"]).head(ranking.max_other)
         others = others.sort_values(["org", "year"], ascending=[True, False], kind="stable")
-        chosen = [best] + [f for _, f in others.iterrows()]
+        chosen = [best] + [f for _, f in budgets.iterrows()] + [f for _, f in others.iterrows()]
         cites: list[Citation] = []
         figures = [
             FigureOut(
@@ -154,12 +173,14 @@ class Composer:
             )
             for f in chosen
         ]
-        top = figures[0]
-        lines = [f"{who(top)}{label(top)}：{shown(top)}{source_note(top)}[{top.citation + 1}]。"]
-        if len(figures) > 1:
-            rest = "；".join(f"{who(f)}{label(f)} {shown(f)}{source_note(f)}[{f.citation + 1}]" for f in figures[1:])
-            what = "年份" if all(f.org == figures[0].org for f in figures) else "单位"
-            lines.append(f"其他{what}：{rest}。")
+        lead, rest = figures[: 1 + len(budgets)], figures[1 + len(budgets) :]
+        budget = "".join(f"；{label(f)} {shown(f)}{source_note(f)}[{f.citation + 1}]" for f in lead[1:])
+        top = lead[0]
+        lines = [f"{who(top)}{label(top)}：{shown(top)}{source_note(top)}[{top.citation + 1}]{budget}。"]
+        if rest:
+            what = "年份" if all(f.org == figures[0].org for f in rest) else "单位"
+            listed = "；".join(f"{who(f)}{label(f)} {shown(f)}{source_note(f)}[{f.citation + 1}]" for f in rest)
+            lines.append(f"其他{what}：{listed}。")
         return Answer(query.text, True, "".join(lines), figures, cites, passages)
 
     def passage_answer(self, query: Query, passages: list[Passage], top: Hit) -> Answer:

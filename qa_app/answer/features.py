@@ -134,6 +134,14 @@ def other_flow(asked: str, label: str) -> bool:
     return bool(asked) and asked not in label and bool(_FLOWS.search(label))
 
 
+def measure_fit(asked: str, found: str, ranking: Ranking) -> float:
+    """The other side of what was asked never answers (`Ranking.measure_other`); when nothing was asked, a
+    budget figure stands behind what was done (`Ranking.measure_budget_unasked`)."""
+    if asked:
+        return ranking.measure_other if found and found != asked else 0.0
+    return ranking.measure_budget_unasked if found == "budget" else 0.0
+
+
 def anchored(query: Query, label: str, rarity: Rarity) -> float:
     """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
     metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
@@ -229,8 +237,7 @@ def figure_scores(
     asked_head, asked_flow = head(query.metric), flow(query.metric)
     figs["flow_fit"] = [r.flow_other if other_flow(asked_flow, m) else 0.0 for m in figs["metric"]]
     figs["head_fit"] = [r.w_head * head_fit(asked_head, m, qgrams) for m in figs["metric"]]
-    figs["measure_fit"] = [r.measure_other if asked and (m := measure(x)) and m != asked else 0.0
-                           for x in figs["metric"]]  # fmt: skip
+    figs["measure_fit"] = [measure_fit(asked, measure(m), r) for m in figs["metric"]]
     period_fit = dict(r.change_fit if query.asks_change else r.period_penalty)
     figs["period_fit"] = [period_fit.get(p, 0.0) for p in figs["period"]]
     figs["score"] = (

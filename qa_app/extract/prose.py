@@ -66,6 +66,8 @@ _GENERIC = re.compile(
     rf"^(?:{ordered(_LABELS['generic_years'])})?(?:{ordered(_LABELS['generic_flows'])})?"
     rf"(?:{ordered(_LABELS['generic_totals'])})?$"
 )
+# ... and a table row labelled only by these ("金额", "合计") is named by its table's caption.
+_SAYS_NOTHING = re.compile(rf"^(?:{ordered(_LABELS['generic_years'])})?(?:{ordered(_LABELS['generic_totals'])})?$")
 _MEASURE_ONLY = re.compile(f"(?:{ordered(_LABELS['measure_only'])})+")
 _OWN_SUBJECT = re.compile(f"^(?:{ordered(_LABELS['own_subject_leads'])})")
 # "上年为2.9万元", "比上年的2.9万元", "去年同期" close the clause: last year's figure of the subject.
@@ -77,7 +79,7 @@ _PREVIOUS = re.compile(
 # "上年同期支出80万元", "上年该项目支出80万元" lead the clause: last year's figure of what follows; but
 # "上年结转" and "上年度结余" are this year's money carried over from last year.
 _PREVIOUS_LEAD = re.compile(rf"^(?:{ordered(_PERIODS['previous_leads'])})")
-_CARRIED_OVER = re.compile(ordered(_PERIODS["carried_over"]))
+CARRIED_OVER = re.compile(ordered(_PERIODS["carried_over"]))
 _CHANGE = re.compile(
     rf"(?:{_PERIODS['year_on_year']})?(?:{ordered(_PERIODS['change'])}){_PERIODS['change_particle']}?$"
 )
@@ -100,7 +102,7 @@ _LIST_SEPARATOR = re.compile(f"[{_LABELS['list_separators']}]")
 _SHARE, _SHARE_WORD = _LABELS["share"], _LABELS["share_word"]
 
 
-def _clean_label(text: str) -> str:
+def clean_label(text: str) -> str:
     text = re.sub(r"\s+", "", text)
     text = _QUOTED.sub(
         lambda m: "" if len(m.group()) > 8 or "、" in m.group() or m.group()[0] in "(《" else m.group()[1:-1], text
@@ -122,6 +124,11 @@ def with_subject(metric: str, subject: str) -> str:
     tail = [m for m in _MEASURE_ONLY.finditer(subject) if m.end() == len(subject)]
     topic = subject[: tail[0].start()] if tail else subject
     return topic + metric if topic and not _MEASURE_ONLY.fullmatch(topic) else metric
+
+
+def says_nothing(label: str) -> bool:
+    """A label that names nothing measured: "", "金额", "合计", "本年合计"."""
+    return bool(_SAYS_NOTHING.match(label))
 
 
 def short_label(text: str) -> str:
@@ -163,7 +170,7 @@ def _respective_items(view: str, start: int, floor: int, wrapped: str) -> list[s
     """The items listed before "分别为" ("基本支出、项目支出"), when there are two or more."""
     items_at = _clause_start(view, start, floor, wrapped, lists=True)
     head = _RESPECTIVELY.sub("", re.sub(r"\s+", "", view[items_at:start]))
-    items = [_clean_label(item) for item in _LIST_SEPARATOR.split(head)]
+    items = [clean_label(item) for item in _LIST_SEPARATOR.split(head)]
     return items if len(items) >= 2 and all(items) else []
 
 
@@ -233,7 +240,7 @@ def _topic(view: str, sentence_start: int, clause_start: int) -> str:
     colon = view.rfind(":", sentence_start, clause_start)
     if colon < 0:
         return ""
-    return _clean_label(view[_clause_start(view, colon, sentence_start, "") : colon])
+    return clean_label(view[_clause_start(view, colon, sentence_start, "") : colon])
 
 
 def _inside_brackets(view: str, pos: int, lo: int) -> bool:
@@ -311,26 +318,26 @@ def scan_prose(
         elif _CHANGE.search(clause):
             period = "change"
             head = _COMPARE_SPLIT.split(_CHANGE.sub("", clause))[0]
-            metric = _clean_label(head) or subject
-            if RESPECTIVELY in clause and listed and not _clean_label(head.replace(RESPECTIVELY, "")):
+            metric = clean_label(head) or subject
+            if RESPECTIVELY in clause and listed and not clean_label(head.replace(RESPECTIVELY, "")):
                 metric, pending = listed[0], listed[1:]  # "与上年分别减少141.58万元、138.81万元"
         elif _PREVIOUS.search(clause):
             period = "previous"
-            metric = _clean_label(_COMPARE_SPLIT.split(_PREVIOUS.sub("", clause))[0]) or subject
-        elif _PREVIOUS_LEAD.match(clause) and not _CARRIED_OVER.search(clause):  # "上年同期支出80万元"
+            metric = clean_label(_COMPARE_SPLIT.split(_PREVIOUS.sub("", clause))[0]) or subject
+        elif _PREVIOUS_LEAD.match(clause) and not CARRIED_OVER.search(clause):  # "上年同期支出80万元"
             period = "previous"
-            metric = _clean_label(_PREVIOUS_LEAD.sub("", clause)) or subject
+            metric = clean_label(_PREVIOUS_LEAD.sub("", clause)) or subject
             subject = metric
         elif clause.startswith(_SHARE):
-            share = _TOTAL_END.sub("", _clean_label(clause[len(_SHARE) :]))  # "占支出合计的" → 占支出
+            share = _TOTAL_END.sub("", clean_label(clause[len(_SHARE) :]))  # "占支出合计的" → 占支出
             share = share if share and share != _SHARE_WORD else _SHARE_WORD
             metric = f"{subject}{_SHARE}{share}"
         else:
-            metric = _clean_label(clause)
+            metric = clean_label(clause)
             follows = _AFTER.match(after)
             # "设立50万元的信访救助基金", "以及2个驻外科室": the thing measured follows the number.
             if follows and (not metric or (after.startswith("的") and _VERB_BEFORE_DE.search(metric))):
-                metric = _clean_label(follows.group(1))
+                metric = clean_label(follows.group(1))
             if _GENERIC.match(metric):
                 metric = _topic(view, sent_start, clause_at) or metric or subject
             if not _OWN_SUBJECT.match(clause):

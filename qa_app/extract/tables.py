@@ -1,5 +1,7 @@
-"""Figures in table rows: a numeric cell labelled row·column ("年度资金总额·全年执行数"), its unit from the
-header ("（万元）"), the column (分值 → 分) or the row's merged label, its period and year from the header.
+"""Figures in table rows: a numeric cell labelled row·column ("年度资金总额·全年执行数"; every level of a header
+over several rows: "…·决算数·公务接待费"), its unit from the header ("（万元）"), the column (分值 → 分), the
+row's merged label or the caption, its period and year from the header. A row labelled by nothing but 金额
+or 合计 is named by what its table's caption tabulates ("“三公”经费支出决算表" → 三公经费支出决算).
 """
 
 from __future__ import annotations
@@ -8,9 +10,10 @@ import re
 from dataclasses import replace
 
 from qa_app.extract.model import RawFigure, canonical_unit
-from qa_app.extract.prose import scan_prose, short_label
+from qa_app.extract.prose import CARRIED_OVER, clean_label, says_nothing, scan_prose, short_label
 from qa_app.lexicon import load, ordered
 from qa_app.structure.layout import NUMERIC_CELL, Block, RowContext, strip_paren_unit
+from qa_app.text.names import parse_org
 
 _WORDS = load("figure_words")["tables"]
 # Cells that identify rather than measure: serial numbers, phone numbers, codes, dates, years.
@@ -22,12 +25,27 @@ _DATE_CELL = re.compile(r"^(?:19|20)\d{2}[./-](?:0?[1-9]|1[0-2])(?:[./-]\d{1,2})
 _HEADER_YEAR = re.compile(r"((?:19|20)\d{2})年?")
 _HEADER_PREVIOUS = re.compile(ordered(_WORDS["previous"]))
 _HEADER_CHANGE = re.compile(ordered(_WORDS["change"]))
+_TABLE_END = re.compile(f"(?:{ordered(_WORDS['table_ends'])})$")
+_IN_WORDS = re.compile(r"[\u4e00-\u9fff]")  # a caption names its table in words, not with a stray "|"
+_TABLE_NUMBER = re.compile(rf"^(?:{ordered(_WORDS['table_numbers'])})[\d{load('figure_words')['numerals']}-]*[:、.]?")
+
+
+def caption_subject(caption: str) -> str:
+    """What a table's caption says it tabulates: "青禾县财政局2024年度“三公”经费支出决算表" → 三公经费支出决算;
+    "" when it says it in no words (a stray "|" above a table)."""
+    caption = _TABLE_NUMBER.sub("", caption)
+    found = parse_org(caption)
+    if found and caption.startswith(found[0]):
+        caption = caption[len(found[0]) :]
+    subject = _TABLE_END.sub("", clean_label(caption))  # "…预算表(省级部门)": the aside goes first
+    return subject if _IN_WORDS.search(subject) else ""
 
 
 def scan_row(view: str, block: Block, ctx: RowContext, year: int | None) -> list[RawFigure]:
     """Figures of one table row: numeric cells labelled row·column, and figures inside text cells."""
     found: list[RawFigure] = []
     quote = (block.start, block.end)
+    subject = caption_subject(ctx.caption) if ctx.caption else ""
     for k, cell in enumerate(block.cells):
         flat = cell.flat
         if not flat:
@@ -42,6 +60,8 @@ def scan_row(view: str, block: Block, ctx: RowContext, year: int | None) -> list
         pos = view.find(number[0], cell.start, cell.end)
         span_end = cell.end if unit else _number_end(view, pos, number, cell.end)
         row_label = short_label(strip_paren_unit(ctx.label(k)))
+        if subject and says_nothing(row_label):  # "金额 | 12.50" in the “三公”经费支出决算表: 三公经费支出决算
+            row_label = subject
         header = strip_paren_unit(ctx.headers[k]) if k < len(ctx.headers) else ""
         if _NOT_A_MEASURE.search(header) or _NOT_A_MEASURE.search(row_label) or _DATE_CELL.match(flat):
             continue
@@ -56,7 +76,7 @@ def scan_row(view: str, block: Block, ctx: RowContext, year: int | None) -> list
             cell_year = int(m_year.group(1))
         if _HEADER_CHANGE.search(header):
             period = "change"
-        elif _HEADER_PREVIOUS.search(header):
+        elif _HEADER_PREVIOUS.search(header) and not CARRIED_OVER.search(header):  # 上年结转 is this year's
             period = "previous"
             cell_year = cell_year - 1 if cell_year is not None and not m_year else cell_year
         found.append(RawFigure(pos, span_end, number, unit, metric, period, cell_year, "table", quote))

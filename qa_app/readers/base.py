@@ -3,8 +3,10 @@
 All formats end up in the same plain-text convention, the one Word's own text export uses and the seed
 reports arrive in: a paragraph is a line; a table row is a run of lines each starting with a tab (one per
 cell; a cell's further lines carry no tab), rows are separated by a blank line, and a table ends with two.
-One parser downstream (`layout.parse_blocks`) then serves every format, and citations index into this
-stored text.
+Cells stand on the table's grid: a merged cell is followed by an empty cell for each further grid column it
+spans, except a row's last cell, which spans the rest of the row (a shorter row), and a cell merged down
+is an empty cell in each further row. One parser downstream (`layout.parse_blocks`) then serves every
+format, and citations index into this stored text.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Word (.docx): paragraphs and tables in document order via python-docx, each table row's cells apart."""
+"""Word (.docx): paragraphs and tables in document order via python-docx, each table row's cells apart and on
+the table's grid (a cell spanning columns is followed by an empty cell for each further one)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,18 @@ def _row_cells(row: _Row, table: Table) -> list[_Cell]:
     return [_Cell(tc, table) for tc in row._tr.tc_lst]
 
 
+def _grid_gaps(row: _Row) -> list[int]:
+    """How many grid columns stand before each <w:tc> of the row and after the one before it.
+
+    A row that starts further right (gridBefore) opens with the columns it skips, and a cell spanning several
+    columns (gridSpan) leaves the further ones before the next cell; the row's last cell spans the rest of the
+    row, as a shorter row's last cell does in Word's text export. A vertically merged cell (vMerge) has its
+    own, empty <w:tc> in each further row.
+    """
+    tcs = row._tr.tc_lst
+    return [max(0, n) for n in (row.grid_cols_before, *(tc.grid_span - 1 for tc in tcs[:-1]))][: len(tcs)]
+
+
 def _docx_cell_text(cell: _Cell) -> str:
     """A cell's paragraphs, and any table nested in it as one line per row (cells apart by spaces)."""
     lines: list[str] = []
@@ -42,14 +55,24 @@ def docx_text(data: bytes, settings: Settings | None = None) -> str:
     The archive is first inflated with counting (qa_app.readers.bounds.check_zip), so python-docx, which holds
     every part in memory, only ever sees parts within the bounds.
     """
-    check_zip(data, settings or Settings())
+    settings = settings or Settings()
+    check_zip(data, settings)
     try:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str | list[str]] = []
+        room = settings.max_text_chars // 2  # an empty cell is two characters of stored text ("\t\n")
         for item in document.iter_inner_content():
             if isinstance(item, Table):
                 for row in item.rows:
-                    blocks.append([_docx_cell_text(cell) for cell in _row_cells(row, item)])
+                    # On the table's grid: a header cell ("预算数" over four columns) stands over the columns it
+                    # names, each column it spans after the first an empty cell.
+                    cells: list[str] = []
+                    for gap, cell in zip(_grid_gaps(row), _row_cells(row, item), strict=True):
+                        room -= gap
+                        if room < 0:
+                            raise IngestError("text too long: its tables span more columns than a report has")
+                        cells += [""] * gap + [_docx_cell_text(cell)]
+                    blocks.append(cells)
             else:
                 blocks.append(item.text)
     except (PackageNotFoundError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, XMLSyntaxError) as exc:

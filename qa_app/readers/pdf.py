@@ -167,10 +167,14 @@ def _pdf_page(page: pdfplumber.page.Page, settings: Settings) -> _Page:
         table_chars = page.filter(lambda obj, box=table.bbox: _is_char(obj) and _inside(obj, box))
         for row in table.rows:
             row_chars = table_chars.filter(lambda obj, box=row.bbox: _inside(obj, box))
+            # On the table's grid, as the .docx reader writes it: a column that a merged cell covers (None) is an
+            # empty cell, except after the row's last cell, which spans the rest of the row.
+            boxes_on_grid = list(row.cells)
+            while boxes_on_grid and boxes_on_grid[-1] is None:
+                boxes_on_grid.pop()
             cells = [
-                _cell_text(row_chars.filter(lambda obj, box=box: _inside(obj, box)), box, settings)
-                for box in row.cells
-                if box
+                _cell_text(row_chars.filter(lambda obj, box=box: _inside(obj, box)), box, settings) if box else ""
+                for box in boxes_on_grid
             ]
             items.append((row.bbox[1], cells))
     items.sort(key=lambda item: item[0])

@@ -133,19 +133,10 @@ def _units(doc: Document, report: Report, layout: Layout) -> list[_Unit]:
                 while stack and stack[-1][0] == _SETTINGS.caption_level:
                     stack.pop()
             found = heading_of(block.text) if i > title_end else None
-            nxt = inside[i + 1] if i + 1 < len(inside) else None
-            caption = _SPACES.sub(" ", clean_line(block.text))
             if found:
                 numbered(found)
-            elif (
-                i > title_end
-                and nxt is not None
-                and nxt.is_row
-                and nxt.row == 0
-                and len(caption) <= 30
-                and ":" not in caption  # "填报单位:(盖章)" is a field, "单位:万元" a unit: neither names the table
-            ):
-                push(_SETTINGS.caption_level, caption)  # a short line right above a table names it
+            elif i > title_end and layout.is_caption(block):  # a short line above a table names it
+                push(_SETTINGS.caption_level, _SPACES.sub(" ", clean_line(block.text)))
             units.append(_Unit(block.start, block.end, _SPACES.sub(" ", block.text), "text", path()))
             continue
         cells = [c.flat for c in block.cells]

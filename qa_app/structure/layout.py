@@ -12,7 +12,12 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from qa_app.config import Settings
 from qa_app.lexicon import load, ordered
+from qa_app.text.headings import clean_line
+
+# The layout is read without settings: its bounds are the defaults (qa_app.config).
+_SETTINGS = Settings()
 
 _LINE = re.compile(r"[^\n]*\n?")
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -199,6 +204,7 @@ SCORE_UNIT = _UNITS["score_unit"]
 _SCORE = re.compile(f"({ordered(_UNITS['score_labels'])}|^{SCORE_UNIT}$)")
 _HAS_NUMBER_WITH_UNIT = re.compile(rf"\d({UNIT_ALT})")
 _CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")
+_UNIT_LINE = re.compile(rf"^[(（]?\s*(?:{ordered(_UNITS['unit_line_leads'])})?{_CAPTION_UNIT.pattern}\s*[)）]?$")
 _LABEL_LEAD = re.compile(f"^(?:{ordered(_UNITS['label_leads'])})?[:：]?")
 
 
@@ -219,6 +225,7 @@ class RowContext:
     headers: tuple[str, ...]
     filled: tuple[str, ...]
     unit: str  # named for the whole row: in the header's corner cell, a merged label cell or the caption
+    caption: str = ""  # the line that names the table ("2024年度“三公”经费支出决算表"), "" when none
 
     def column_unit(self, col: int, cell_text: str) -> str:
         """The unit of a bare number in column `col`: its header's, a score column's 分, else the row's."""
@@ -255,7 +262,25 @@ def is_numeric_cell(text: str) -> bool:
     return bool(NUMERIC_CELL.match(text))
 
 
-def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
+def table_captions(blocks: list[Block]) -> dict[int, Block]:
+    """The line that names each table: a short line right above it, or right above its unit line ("单位：万元"),
+    that is neither a field nor a unit ("填报单位:(盖章)", "单位:万元")."""
+    out: dict[int, Block] = {}
+    for i, b in enumerate(blocks):
+        if not b.is_row or b.row != 0:
+            continue
+        j = i - 1
+        if j >= 0 and not blocks[j].is_row and _UNIT_LINE.match(clean_line(blocks[j].text)):
+            j -= 1
+        if j < 0 or blocks[j].is_row:
+            continue
+        line = re.sub(r"\s+", " ", clean_line(blocks[j].text))
+        if line and len(line) <= _SETTINGS.caption_max_chars and ":" not in line:
+            out[b.table] = blocks[j]
+    return out
+
+
+def row_contexts(blocks: list[Block], captions: dict[int, Block]) -> dict[tuple[int, int], RowContext]:
     """Context for every table row, keyed by (table, row)."""
     by_table: dict[int, list[Block]] = {}
     caption_unit: dict[int, str] = {}
@@ -288,26 +313,34 @@ def row_contexts(blocks: list[Block]) -> dict[tuple[int, int], RowContext]:
             corner = header_cells[0] if header_cells else ""
             unit = next((u for t in (corner, *filled[:2]) if (u := paren_unit(t))), "")
             unit = unit or (_header_unit(flats, header_at) if header_at > 0 else "") or caption_unit[table]
-            out[(row.table, row.row)] = RowContext(tuple(header_cells), tuple(filled), unit)
+            caption = re.sub(r"\s+", "", clean_line(captions[table].text)) if table in captions else ""
+            out[(row.table, row.row)] = RowContext(tuple(header_cells), tuple(filled), unit, caption)
     return out
 
 
 def _header_row(flats: list[list[str]], i: int) -> tuple[list[str], int] | None:
-    """The nearest row above of the same width whose cells are all labels.
+    """The nearest row above of the same width whose cells are all labels, with the header rows above it.
 
     Two-cell rows are label | value pairs; they take a header only when it names a unit ("金额（万元）").
-    A header over two rows ("项目 | 预算数（万元）" over "| 年初 | 调整后") fills its empty leading
-    cells from the row above it.
+    A header over several rows labels each column with every level that stands over it (`_levels`):
+    "预算数" over "合计 | … | 公务接待费" labels a column 预算数·公务接待费. A header over two rows that is
+    no such grid ("项目 | 预算数（万元）" over "| 年初 | 调整后" as the text export writes it) fills its
+    empty leading cells from the row above it.
     """
     cells = flats[i]
     for j in range(i - 1, -1, -1):
         above = flats[j]
-        if len(above) != len(cells) or any(map(is_numeric_cell, above)):
-            continue
-        if len([t for t in above if t]) < 2:
+        if len(above) != len(cells) or not _label_row(above):
             continue
         if len(cells) < 3 and not any(paren_unit(t) for t in above):
             return None
+        band = [above]
+        for upper in reversed(flats[:j]):
+            if not _stands_over(upper, band[0], len(cells)):
+                break
+            band.insert(0, upper)
+        if len(band) > 1:
+            return _levels(band, len(cells)), j
         header = list(above)
         upper = flats[j - 1] if j > 0 else []
         if upper and not any(map(is_numeric_cell, upper)):
@@ -317,6 +350,51 @@ def _header_row(flats: list[list[str]], i: int) -> tuple[list[str], int] | None:
                 header[k] = upper[k]
         return header, j
     return None
+
+
+def _label_row(cells: list[str]) -> bool:
+    return not any(map(is_numeric_cell, cells)) and len([t for t in cells if t]) >= 2
+
+
+def _on_grid(cells: list[str], width: int) -> list[str | None]:
+    """A row's cells by grid column: a shorter row's last cell spans the rest (None: covered by it)."""
+    return [*cells[:width], *[None] * (width - len(cells))]
+
+
+def _stands_over(upper: list[str], lower: list[str], width: int) -> bool:
+    """Whether label row `upper` is a level of the header that `lower` (right below it) is a level of.
+
+    Its cells must stand on the header's grid, and it must span: one of its labels goes on over an empty cell
+    (each further column of a merged cell, as the readers write it) above a label of the row below; or, in a
+    shorter row whose last cell spans the rest, every other label stands over an empty cell of the row below
+    (a label merged down: "项目" over "").
+    """
+    if len(upper) > width or not _label_row(upper):
+        return False
+    below = _on_grid(lower, width)
+    labelled = [k for k, text in enumerate(upper) if text]
+    if any(not upper[k] and below[k] for k in range(labelled[0] + 1, len(upper))):
+        return True
+    return len(upper) < width and not any(below[k] for k in labelled[:-1])
+
+
+def _levels(band: list[list[str]], width: int) -> list[str]:
+    """Each column's labels from the top level down, joined: "预算数·公务接待费".
+
+    An empty cell goes on with the label to its left (that cell spans it) unless a level above starts a
+    label of its own at its column: a span never crosses a boundary of the levels above it.
+    """
+    labels: list[list[str]] = [[] for _ in range(width)]
+    starts: set[int] = set()  # columns where a level above starts a label
+    for row in band:
+        current = ""
+        for k, text in enumerate(_on_grid(row, width)):
+            if text or k in starts:
+                current = text or ""
+            if current and (not labels[k] or labels[k][-1] != current):
+                labels[k].append(current)
+        starts |= {k for k, text in enumerate(row) if text}
+    return ["·".join(parts) for parts in labels]
 
 
 def _header_unit(flats: list[list[str]], j: int) -> str:
@@ -336,6 +414,7 @@ class Layout:
     blocks: list[Block]
     rows: dict[tuple[int, int], RowContext]
     starts: list[int]
+    caption_starts: frozenset[int]  # where the lines that name a table stand (`table_captions`)
 
     def within(self, start: int, end: int) -> list[Block]:
         """The blocks that start in view [start, end)."""
@@ -345,7 +424,12 @@ class Layout:
     def context(self, block: Block) -> RowContext:
         return self.rows[(block.table, block.row)]
 
+    def is_caption(self, block: Block) -> bool:
+        return block.start in self.caption_starts
+
 
 def parse_layout(view: str) -> Layout:
     blocks = parse_blocks(view)
-    return Layout(blocks, row_contexts(blocks), [b.start for b in blocks])
+    captions = table_captions(blocks)
+    starts = frozenset(b.start for b in captions.values())
+    return Layout(blocks, row_contexts(blocks, captions), [b.start for b in blocks], starts)

@@ -167,8 +167,8 @@ def test_markdown_table_rows_are_table_rows(tmp_path: Path) -> None:
 
 
 def test_a_total_of_its_own_keeps_its_name(tmp_path: Path) -> None:
-    # 收入总计 (with what was carried over) is not 收入; "共计" only leads to the number; a share's 合计 goes
-    body = "本年收入总计25,422.73万元。全年项目支出共计300万元，其中基本支出200万元，占支出合计的66.67%。\n"
+    # 收入总计 (with what was carried over) is not 收入; "共计" and "合计" lead to the number; a share's 总计 goes
+    body = "本年收入总计25,422.73万元。全年项目支出合计300万元，其中基本支出200万元，占支出总计的66.67%。\n"
     assert [(m, v) for _, v, _, m, _ in figures(tmp_path, body)] == [
         ("收入总计", 25422.73),
         ("全年项目支出", 300),

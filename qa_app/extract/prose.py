@@ -61,7 +61,7 @@ _TRAIL = re.compile(
     )
     + ")$"
 )
-_TOTAL_END = re.compile(f"(?:{ordered(_LABELS['trail_unless_after'])})$")
+_TOTAL_END = re.compile(f"(?:{ordered(w for w in _LABELS['trail_unless_after'] if len(w) > 1)})$")
 _GENERIC = re.compile(
     rf"^(?:{ordered(_LABELS['generic_years'])})?(?:{ordered(_LABELS['generic_flows'])})?"
     rf"(?:{ordered(_LABELS['generic_totals'])})?$"

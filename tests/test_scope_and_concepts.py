@@ -77,7 +77,16 @@ def test_a_figure_in_a_unit_not_asked_is_not_the_answer(engine: Engine) -> None:
     assert not answer.found
 
 
-@pytest.mark.parametrize(("text", "expected"), [("102萬元", "102萬元"), ("284.14", "284.14万元"), ("5億元", "5億元")])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("102萬元", "102萬元"),
+        ("284.14", "284.14万元"),
+        ("5億元", "5億元"),
+        ("236.78億", "236.78億元"),
+        ("8万", "8万元"),
+    ],
+)
 def test_a_unit_written_in_traditional_characters_is_not_added_again(text: str, expected: str) -> None:
     unit = "亿元" if "億" in text else "万元"
     assert shown(FigureOut(1.0, text, unit, "收入", "", None, 0)) == expected

@@ -38,7 +38,12 @@ def label(f: FigureOut) -> str:
 def shown(f: FigureOut) -> str:
     """The figure as its source writes it, with the unit a table took from its header: "284.14万元"; a unit
     the source writes in traditional or full-width characters ("102萬元") is not added again."""
-    return f.text if normalize(f.text).text.rstrip().endswith(f.unit) else f"{f.text}{f.unit}"
+    written = normalize(f.text).text.rstrip()
+    if written.endswith(f.unit):
+        return f.text
+    # "236.78億" read as 亿元: the source's 億 stays, only the 元 it implies is added
+    bare = next((f.unit[:k] for k in range(len(f.unit) - 1, 0, -1) if written.endswith(f.unit[:k])), "")
+    return f"{f.text}{f.unit[len(bare) :]}"
 
 
 def source_note(f: FigureOut) -> str:

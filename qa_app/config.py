@@ -175,6 +175,9 @@ class Ranking:
     # Measure fit of a budget figure (预算数, 年初预算, 目标值 …) when the question names no measure: what was
     # done (决算数, 执行数, 完成值) leads, and the budget of the same metric follows it in the answer.
     measure_budget_unasked: float = -0.05
+    # Fit of a share ("占全国政府采购规模的比重 31.2%") when the question asks for the whole it is a share of
+    # ("全国政府采购规模是多少") and no share or rate: the share is another metric (docs/RETRIEVAL.md).
+    share_unasked: float = -0.3
     # Period fit when no change is asked: this year's figure before last year's before a change; dev set.
     period_penalty: tuple[tuple[str, float], ...] = (("current", 0.0), ("previous", -0.15), ("change", -0.25))
     # Period fit when a change is asked ("比上年减少了多少"): the change first; dev set.

@@ -451,3 +451,47 @@ def test_offsets_round_trip_on_arbitrary_text(tmp_path: Path, body: str) -> None
         assert str(exc) in {"empty file", "no text in file"} or str(exc).startswith("binary file"), exc
         return
     assert_offsets_hold(result, _ANY_TITLE + body)
+
+
+def test_level_reached_and_year_end_dates(tmp_path: Path) -> None:
+    """A "由上年的X增加到Y" gives last year's X and this year's Y, both of the subject; a date at the year's end
+    states its year, another date does not; "已完成拨付" is the subject's money paid."""
+    body = (
+        "初中学生由上年的9425.2元增加到9577.9元,增长1.6%。\n"
+        "专项资金共500万元,截止2023年12月31日,已完成拨付480.5万元。\n"
+        "2025年3月编制:项目支出12万元。\n"
+    )
+    found = run(tmp_path, body).figures
+    assert [(f.text, f.metric, f.period, f.year) for f in found] == [
+        ("9425.2元", "初中学生", "previous", 2023),
+        ("9577.9元", "初中学生", "current", 2024),
+        ("1.6%", "初中学生", "change", 2024),
+        ("500万元", "专项资金", "current", 2024),
+        ("480.5万元", "专项资金完成拨付", "current", 2023),
+        ("12万元", "项目支出", "current", 2024),
+    ]
+
+
+def test_a_part_does_not_become_the_subject_of_the_whole(tmp_path: Path) -> None:
+    """After "其中…" lists parts, a measure-only label names the whole again; a share still names the part
+    before it; a clause that only says "为" takes its name from the clause before; 而 and 下达 are read right."""
+    body = (
+        "上级补助资金下达我县200万元,其中救助资金150万元,保障金50万元,调减30万元,全年实际下达170万元。\n"
+        "本年支出为900万元,其中基本支出为600万元,占支出总额的66.7%。\n"
+        "其中,甲校增长率最高,为12.5%。\n"
+        "预算总收入为30亿元,而决算总收入达到了35亿元。\n"
+    )
+    found = run(tmp_path, body).figures
+    assert [(f.text, f.metric) for f in found] == [
+        ("200万元", "上级补助资金下达我县"),
+        ("150万元", "救助资金"),
+        ("50万元", "保障金"),
+        ("30万元", "调"),
+        ("170万元", "上级补助资金下达我县全年实际下达"),
+        ("900万元", "支出"),
+        ("600万元", "基本支出"),
+        ("66.7%", "基本支出占支出总额"),
+        ("12.5%", "甲校增长率最高"),
+        ("30亿元", "预算总收入"),
+        ("35亿元", "决算总收入"),
+    ]

@@ -33,6 +33,7 @@ _PAST_HEAD = re.compile(
     + ordered(_MEASURES["budget"] + _MEASURES["actual"] + _MEASURES["not_heads"])
 )
 
+_SHARE = load("figure_words")["labels"]["share"]
 _GENERIC_END = re.compile(f"(?:{ordered(_MEASURES['generic_heads'])})$")
 
 _FILLER = set("的了在是为和与及其之")
@@ -132,6 +133,12 @@ def flow(metric: str) -> str:
 def other_flow(asked: str, label: str) -> bool:
     """The label names a flow, and not the one asked: 调入 is no 收入."""
     return bool(asked) and asked not in label and bool(_FLOWS.search(label))
+
+
+def share_fit(query: Query, label: str, unit: str, ranking: Ranking) -> float:
+    """A share of something ("…占…的比重", in %) does not answer a question that asks for no share."""
+    asks_share = _SHARE in query.norm or "%" in query.units
+    return ranking.share_unasked if unit == "%" and _SHARE in label and not asks_share else 0.0
 
 
 def measure_fit(asked: str, found: str, ranking: Ranking) -> float:
@@ -237,7 +244,10 @@ def figure_scores(
     asked_head, asked_flow = head(query.metric), flow(query.metric)
     figs["flow_fit"] = [r.flow_other if other_flow(asked_flow, m) else 0.0 for m in figs["metric"]]
     figs["head_fit"] = [r.w_head * head_fit(asked_head, m, qgrams) for m in figs["metric"]]
-    figs["measure_fit"] = [measure_fit(asked, measure(m), r) for m in figs["metric"]]
+    figs["measure_fit"] = [
+        measure_fit(asked, measure(m), r) + share_fit(query, m, u, r)
+        for m, u in zip(figs["metric"], figs["unit"], strict=True)
+    ]
     period_fit = dict(r.change_fit if query.asks_change else r.period_penalty)
     figs["period_fit"] = [period_fit.get(p, 0.0) for p in figs["period"]]
     figs["score"] = (

@@ -70,6 +70,7 @@ _GENERIC = re.compile(
 _SAYS_NOTHING = re.compile(rf"^(?:{ordered(_LABELS['generic_years'])})?(?:{ordered(_LABELS['generic_totals'])})?$")
 _MEASURE_ONLY = re.compile(f"(?:{ordered(_LABELS['measure_only'])})+")
 _OWN_SUBJECT = re.compile(f"^(?:{ordered(_LABELS['own_subject_leads'])})")
+_PART_LEAD = re.compile(ordered(_LABELS["part_leads"]))
 # "上年为2.9万元", "比上年的2.9万元", "去年同期" close the clause: last year's figure of the subject.
 _SAME_PERIOD = _PERIODS["same_period"]
 _PREVIOUS = re.compile(
@@ -83,14 +84,18 @@ CARRIED_OVER = re.compile(ordered(_PERIODS["carried_over"]))
 _CHANGE = re.compile(
     rf"(?:{_PERIODS['year_on_year']})?(?:{ordered(_PERIODS['change'])}){_PERIODS['change_particle']}?$"
 )
+_REACHED = re.compile(
+    rf"(?:{ordered(_PERIODS['change'])}){_PERIODS['change_particle']}?(?:{ordered(_PERIODS['reached'])})$"
+)
 _COMPARE_SPLIT = re.compile(rf"(?:{ordered(_PERIODS['compare_split'])})")
 _AFTER = re.compile(r"^的?([\u4e00-\u9fff]{2,12})")
 _RANGE = set(_WORDS["range_marks"])
 _VERB_BEFORE_DE = re.compile(rf"(?:{ordered(_LABELS['verbs_before_de'])})$")
 _QUOTED = re.compile(r"“[^“”]*”|\"[^\"]*\"|\([^()]*\)|《[^《》]*》")
-# A year the sentence states for its figures: not "同比2021年", "自2019年成立以来", nor one inside 《》.
+# A year the sentence states for its figures: not "同比2021年", "自2019年成立以来", nor one inside 《》; a date
+# counts only at the year's end ("截止2023年12月31日"), not "2024年3月" (when the report was written).
 _YEAR_IN = re.compile(
-    rf"(?<![{_PERIODS['year_not_after']}])((?:19|20)\d{{2}})年(?!\d{{1,2}}月|{ordered(_PERIODS['year_not_before'])})"
+    rf"(?<![{_PERIODS['year_not_after']}])((?:19|20)\d{{2}})年(?!(?!12月)\d{{1,2}}月|{ordered(_PERIODS['year_not_before'])})"
 )
 # A title, or an aside in brackets that says more than a year ("(含2023年转列项目5个)"), states no year for
 # the sentence's later figures; "(2023年度)" still does.
@@ -270,6 +275,7 @@ def scan_prose(
     """
     found: list[RawFigure] = []
     subject = ""
+    whole = ""  # the subject before the sentence opened a part ("其中…"): what a later measure-only label names
     pending: list[str] = []  # the items still unpaired in "A、B和C分别为x、y和z"
     listed: list[str] = []  # the items of the sentence's last "分别" list, paired again by "分别减少c、d"
     last_end = lo
@@ -298,7 +304,7 @@ def scan_prose(
         between = view[last_end:start]
         k = bisect.bisect_left(hard, last_end)
         if any(c in _SENTENCE_STOP for c in between) or (k < len(hard) and hard[k] < start):
-            subject, pending, listed = "", [], []
+            subject, whole, pending, listed = "", "", [], []
         sent_start, sent_end = _sentence_bounds(view, start, lo, hi, wrapped)
         floor = max(sent_start, last_end if found and last_end > sent_start else sent_start)
         clause_at = _clause_start(view, start, floor, wrapped)
@@ -321,9 +327,13 @@ def scan_prose(
             metric = clean_label(head) or subject
             if RESPECTIVELY in clause and listed and not clean_label(head.replace(RESPECTIVELY, "")):
                 metric, pending = listed[0], listed[1:]  # "与上年分别减少141.58万元、138.81万元"
+        elif _REACHED.search(clause):  # "增加到14577.98元": the level the subject reached
+            metric = clean_label(_COMPARE_SPLIT.split(_REACHED.sub("", clause))[0]) or subject
+            subject = metric
         elif _PREVIOUS.search(clause):
             period = "previous"
             metric = clean_label(_COMPARE_SPLIT.split(_PREVIOUS.sub("", clause))[0]) or subject
+            subject = metric
         elif _PREVIOUS_LEAD.match(clause) and not CARRIED_OVER.search(clause):  # "上年同期支出80万元"
             period = "previous"
             metric = clean_label(_PREVIOUS_LEAD.sub("", clause)) or subject
@@ -340,8 +350,12 @@ def scan_prose(
                 metric = clean_label(follows.group(1))
             if _GENERIC.match(metric):
                 metric = _topic(view, sent_start, clause_at) or metric or subject
+            if not metric and clause and clause_at > floor:  # "兰州大学增长率最高,为41.16%": the clause before
+                metric = clean_label(view[_clause_start(view, clause_at - 1, floor, wrapped) : clause_at - 1])
+            if not whole and _PART_LEAD.search(view, max(last_end, sent_start), start):
+                whole = subject
             if not _OWN_SUBJECT.match(clause):
-                metric = with_subject(metric, subject)
+                metric = with_subject(metric, whole or subject)
             if metric:
                 subject = metric
         unit = canonical_unit(unit, after)

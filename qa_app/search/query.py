@@ -49,6 +49,12 @@ _COMPARED = re.compile(
     f"(?:{re.escape(_COMPARED_WORDS['same_period'])})?|{lexicon.ordered(_COMPARED_WORDS['alone'])}"
 )
 _RELATIVE_YEAR: dict[str, int] = dict(_TIME["relative"])
+# Once its year is taken: "截至 12月8日", "截止年底".
+_AS_OF = re.compile(
+    rf"(?:{lexicon.ordered(_TIME['as_of'])})?\s*\d{{1,2}}月份?(?:\d{{1,2}}[日号])?(?:{lexicon.ordered(_TIME['as_of_ends'])})?"
+    rf"|(?:{lexicon.ordered(_TIME['as_of'])})\s*(?:{lexicon.ordered(_TIME['as_of_ends'])})"
+    rf"|(?:{lexicon.ordered(_TIME['as_of'][:2])})"
+)
 # "本年收入", "本年支出合计", "上年结转" are the labels of budget tables, not "this year" or "last year".
 _TABLE_LABEL_AFTER = {word: lexicon.ordered(labels) for word, labels in _TIME["table_label_after"].items()}
 _RELATIVE = re.compile(
@@ -261,7 +267,7 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     newest = max(named_years) if named_years else catalog.newest_year
     if newest is not None:
         years += [newest + 1 - _RELATIVE_YEAR[w] for w in _RELATIVE.findall(rest)]
-    metric = _QUESTION_FORM.sub(" ", _RELATIVE.sub(" ", _YEAR.sub(" ", rest)))
+    metric = _QUESTION_FORM.sub(" ", _RELATIVE.sub(" ", _AS_OF.sub(" ", _YEAR.sub(" ", rest))))
     metric = _NOT_METRIC.sub(" ", metric)
     parts = (p.strip("的") for p in metric.split())
     metric = " ".join(p for p in parts if p and not _FRAME_ONLY.fullmatch(p))

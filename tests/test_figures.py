@@ -495,3 +495,17 @@ def test_a_part_does_not_become_the_subject_of_the_whole(tmp_path: Path) -> None
         ("30亿元", "预算总收入"),
         ("35亿元", "决算总收入"),
     ]
+
+
+def test_a_measure_only_sentence_names_the_paragraphs_subject_of_its_unit(tmp_path: Path) -> None:
+    """"年初预算103.59万元" opening a sentence is the budget of the money the paragraph spoke of (项目支出), not of
+    the count (专项11个) said last; a new paragraph forgets it."""
+    body = "本年项目支出376.23万元，安排专项11个。年初预算103.59万元，本年追加272.64万元。\n年初预算50万元。\n"
+    found = run(tmp_path, body).figures
+    assert [(f.text, f.metric) for f in found] == [
+        ("376.23万元", "项目支出"),
+        ("11个", "安排专项"),
+        ("103.59万元", "项目年初预算"),
+        ("272.64万元", "追加"),
+        ("50万元", "年初预算"),
+    ]

@@ -34,6 +34,11 @@ REPORT = """2023年度部门决算公开说明
 2023年，本单位实施项目共6个（含2022年结转项目2个），调整预算后项目预算86.40万元。
 下达我市2023年粪污资源化利用项目资金100万元。粪污处理设施建成8处，项目计划总投资195.8万元，其中自筹资金95.8万元。
 2023年政府性基金调入12.00万元。
+
+六、采购与教育经费
+据统计，财政部门公布全市本期采购规模21.50亿元。分散采购金额占采购规模的比重为20.7%，比上年提高1.2个百分点。
+2023年全市一般公共预算教育经费52.40亿元。各学段生均一般公共预算教育经费：小学由上年的9425.20元增加到9577.90元。
+专项资金共90.00万元，截止2023年12月31日，已完成拨付80.00万元。
 """
 
 
@@ -153,3 +158,21 @@ def test_the_head_of_a_metric() -> None:
     assert head("人员经费支出") == "人员"  # past the flows every label ends in
     assert head("公务用车购置费决算数") == "购置费"  # past the measure
     assert head("预算执行率") == "执行率"  # a rate stays whole
+
+
+def test_a_share_does_not_answer_for_the_whole(engine: Engine) -> None:
+    # "占采购规模的比重 20.7%" names 采购规模 as well as 21.50亿元 does, but measures a share of it
+    assert engine.ask("2023年采购规模是多少").figures[0].value == 21.50
+    assert engine.ask("2023年分散采购金额占采购规模的比重是多少").figures[0].value == 20.7
+
+
+def test_an_amount_per_head_is_not_the_total(engine: Engine) -> None:
+    # 生均 narrows the concept: the city's 52.40亿元 is never shown as the answer per pupil
+    answer = engine.ask("2023年小学生均一般公共预算教育经费多少")
+    assert 52.40 not in [f.value for f in answer.figures]
+    assert engine.ask("2023年一般公共预算教育经费多少").figures[0].value == 52.40
+
+
+def test_a_date_counted_to_frames_the_question(engine: Engine) -> None:
+    answer = engine.ask("专项资金截至2023年12月31日完成拨付多少")
+    assert answer.found and [(f.value, f.year) for f in answer.figures[:1]] == [(80.00, 2023)]

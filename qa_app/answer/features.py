@@ -34,6 +34,7 @@ _PAST_HEAD = re.compile(
 )
 
 _SHARE = load("figure_words")["labels"]["share"]
+_SHARE_UNITS = ("%", "个百分点")
 _GENERIC_END = re.compile(f"(?:{ordered(_MEASURES['generic_heads'])})$")
 
 _FILLER = set("的了在是为和与及其之")
@@ -138,7 +139,7 @@ def other_flow(asked: str, label: str) -> bool:
 def share_fit(query: Query, label: str, unit: str, ranking: Ranking) -> float:
     """A share of something ("…占…的比重", in %) does not answer a question that asks for no share."""
     asks_share = _SHARE in query.norm or "%" in query.units
-    return ranking.share_unasked if unit == "%" and _SHARE in label and not asks_share else 0.0
+    return ranking.share_unasked if unit in _SHARE_UNITS and _SHARE in label and not asks_share else 0.0
 
 
 def measure_fit(asked: str, found: str, ranking: Ranking) -> float:

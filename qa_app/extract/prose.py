@@ -275,6 +275,8 @@ def scan_prose(
     """
     found: list[RawFigure] = []
     subject = ""
+    said: dict[str, str] = {}  # the sentence's last subject of each unit ("项目支出" of 万元, "专项" of 个)
+    carried: dict[str, str] = {}  # ... and of the paragraph's earlier sentences
     whole = ""  # the subject before the sentence opened a part ("其中…"): what a later measure-only label names
     pending: list[str] = []  # the items still unpaired in "A、B和C分别为x、y和z"
     listed: list[str] = []  # the items of the sentence's last "分别" list, paired again by "分别减少c、d"
@@ -304,7 +306,9 @@ def scan_prose(
         between = view[last_end:start]
         k = bisect.bisect_left(hard, last_end)
         if any(c in _SENTENCE_STOP for c in between) or (k < len(hard) and hard[k] < start):
-            subject, whole, pending, listed = "", "", [], []
+            # ... but within its paragraph, a label that only says how ("年初预算103.59万元") still names it
+            carried = {} if "\n" in between or (k < len(hard) and hard[k] < start) else {**carried, **said}
+            subject, whole, pending, listed, said = "", "", [], [], {}
         sent_start, sent_end = _sentence_bounds(view, start, lo, hi, wrapped)
         floor = max(sent_start, last_end if found and last_end > sent_start else sent_start)
         clause_at = _clause_start(view, start, floor, wrapped)
@@ -355,10 +359,12 @@ def scan_prose(
             if not whole and _PART_LEAD.search(view, max(last_end, sent_start), start):
                 whole = subject
             if not _OWN_SUBJECT.match(clause):
-                metric = with_subject(metric, whole or subject)
+                metric = with_subject(metric, whole or subject or carried.get(canonical_unit(unit, after), ""))
             if metric:
                 subject = metric
         unit = canonical_unit(unit, after)
+        if subject:
+            said[unit] = subject
         explicit = _YEAR_IN.findall(_ASIDE.sub("", view[sent_start:start]))
         fig_year = int(explicit[-1]) if explicit else year
         if period == "previous" and fig_year is not None:

@@ -498,7 +498,7 @@ def test_a_part_does_not_become_the_subject_of_the_whole(tmp_path: Path) -> None
 
 
 def test_a_measure_only_sentence_names_the_paragraphs_subject_of_its_unit(tmp_path: Path) -> None:
-    """"年初预算103.59万元" opening a sentence is the budget of the money the paragraph spoke of (项目支出), not of
+    """ "年初预算103.59万元" opening a sentence is the budget of the money the paragraph spoke of (项目支出), not of
     the count (专项11个) said last; a new paragraph forgets it."""
     body = "本年项目支出376.23万元，安排专项11个。年初预算103.59万元，本年追加272.64万元。\n年初预算50万元。\n"
     found = run(tmp_path, body).figures

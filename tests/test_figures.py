@@ -509,3 +509,17 @@ def test_a_measure_only_sentence_names_the_paragraphs_subject_of_its_unit(tmp_pa
         ("272.64万元", "追加"),
         ("50万元", "年初预算"),
     ]
+
+
+def test_a_table_saved_one_cell_per_paragraph(tmp_path: Path) -> None:
+    """A portal's table saved as text: each cell a paragraph, the unit declared above. An amount right after
+    its label is that label's figure; 序号 integers and an amount after an amount are none."""
+    body = (
+        "部门预算收支总表\n\n单位:万元\n\n序号\n\n收入\n\n预算数\n\n支出\n\n预算数\n\n"
+        "1\n\n一、一般公共预算拨款收入\n\n1234.56\n\n一、一般公共服务支出\n\n \n\n"
+        "2\n\n二、政府性基金预算拨款收入\n\n \n\n二、教育支出\n\n1200.06\n\n34.50\n\n"
+    )
+    assert [(f.text, f.unit, f.metric) for f in run(tmp_path, body).figures] == [
+        ("1234.56", "万元", "一般公共预算拨款收入"),
+        ("1200.06", "万元", "教育支出"),
+    ]

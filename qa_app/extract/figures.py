@@ -11,7 +11,7 @@ import bisect
 
 from qa_app.extract.model import Figure, RawFigure, parse_number
 from qa_app.extract.prose import hard_wrapped, scan_prose
-from qa_app.extract.tables import scan_row
+from qa_app.extract.tables import scan_row, scan_stacked
 from qa_app.readers.base import Document
 from qa_app.structure.chunk import Chunk, Section
 from qa_app.structure.layout import Block, Layout
@@ -47,6 +47,7 @@ def extract_figures(
         else:
             run.append(block)
     flush()
+    raws.extend(scan_stacked(view, inside, report.year))
 
     starts = [c.view_start for c in chunks]
     units = [(u.view_start, " › ".join(u.heading)) for sec in sections for u in sec.units]

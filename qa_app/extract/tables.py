@@ -6,13 +6,14 @@ or 合计 is named by what its table's caption tabulates ("“三公”经费支
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 
 from qa_app.extract.model import RawFigure, canonical_unit
 from qa_app.extract.prose import CARRIED_OVER, clean_label, says_nothing, scan_prose, short_label
 from qa_app.lexicon import load, ordered
-from qa_app.structure.layout import NUMERIC_CELL, Block, RowContext, strip_paren_unit
+from qa_app.structure.layout import CAPTION_UNIT, NUMERIC_CELL, Block, RowContext, strip_paren_unit
 from qa_app.text.names import parse_org
 
 _WORDS = load("figure_words")["tables"]
@@ -27,6 +28,9 @@ _HEADER_PREVIOUS = re.compile(ordered(_WORDS["previous"]))
 _HEADER_CHANGE = re.compile(ordered(_WORDS["change"]))
 _TABLE_END = re.compile(f"(?:{ordered(_WORDS['table_ends'])})$")
 _IN_WORDS = re.compile(r"[\u4e00-\u9fff]")  # a caption names its table in words, not with a stray "|"
+# A label paragraph of a table saved one cell per paragraph is short, and its unit line stands within reach above.
+_MAX_STACKED_LABEL = 30
+_UNIT_REACH = 4000
 _TABLE_NUMBER = re.compile(rf"^(?:{ordered(_WORDS['table_numbers'])})[\d{load('figure_words')['numerals']}-]*[:、.]?")
 
 
@@ -91,3 +95,29 @@ def _number_end(view: str, pos: int, number: str, limit: int) -> int:
             k += 1
         i += 1
     return i
+
+
+_DECIMAL_CELL = re.compile(r"^[-−]?\d[\d,]*\.\d+$")
+_LABEL_CELL = re.compile(r"^[^\d。;；,，]*[\u4e00-\u9fff][^。;；]*$")
+
+
+def scan_stacked(view: str, blocks: list[Block], year: int | None) -> list[RawFigure]:
+    """A table saved from a web page one cell per paragraph ("一、一般公共预算拨款收入", "3415.94", under
+    "单位:万元"): a paragraph that is only an amount with decimals, right after a short label paragraph, is that
+    label's figure in the unit the page declared above it. Integers stay out (序号, page numbers), as does an
+    amount after another amount (a further column no label names)."""
+    found: list[RawFigure] = []
+    for before, block in itertools.pairwise(blocks):
+        if block.is_row or before.is_row or not _DECIMAL_CELL.match(block.text):
+            continue
+        label = clean_label(before.text)
+        if not label or len(before.text) > _MAX_STACKED_LABEL or not _LABEL_CELL.match(label):
+            continue
+        declared = list(CAPTION_UNIT.finditer(view, max(0, block.start - _UNIT_REACH), block.start))
+        if not declared:
+            continue
+        unit = canonical_unit(declared[-1].group(1), "")
+        end = block.start + len(block.text)
+        quote = (before.start, end)
+        found.append(RawFigure(block.start, end, block.text, unit, label, "current", year, "table", quote))
+    return found

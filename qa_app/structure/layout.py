@@ -203,7 +203,8 @@ _PAREN_UNIT = re.compile(rf"[(（]\s*(?:单位\s*[:：])?\s*({UNIT_ALT})\s*[)）
 SCORE_UNIT = _UNITS["score_unit"]
 _SCORE = re.compile(f"({ordered(_UNITS['score_labels'])}|^{SCORE_UNIT}$)")
 _HAS_NUMBER_WITH_UNIT = re.compile(rf"\d({UNIT_ALT})")
-_CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")
+CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")
+_CAPTION_UNIT = CAPTION_UNIT
 _UNIT_LINE = re.compile(rf"^[(（]?\s*(?:{ordered(_UNITS['unit_line_leads'])})?{_CAPTION_UNIT.pattern}\s*[)）]?$")
 _LABEL_LEAD = re.compile(f"^(?:{ordered(_UNITS['label_leads'])})?[:：]?")
 

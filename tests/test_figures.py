@@ -523,3 +523,24 @@ def test_a_table_saved_one_cell_per_paragraph(tmp_path: Path) -> None:
         ("1234.56", "万元", "一般公共预算拨款收入"),
         ("1200.06", "万元", "教育支出"),
     ]
+
+
+def test_direction_and_unit_cells_of_an_indicator_row(tmp_path: Path) -> None:
+    """ "| 学生受资助人数 | ≧ | 735 | 人次 | 735 |": the row's label is the indicator, not the ≧ or 人次 beside the
+    number, and the 度量单位 cell gives the target its unit."""
+    body = "| 数量指标 | 学生受资助人数 | ≧ | 735 | 人次 | 720 |\n| 质量指标 | 覆盖率 | ═ | 100 | % | 98% |\n"
+    assert [(f.text, f.unit, f.metric) for f in run(tmp_path, body).figures] == [
+        ("735", "人次", "学生受资助人数"),
+        ("720", "", "学生受资助人数"),
+        ("100", "%", "覆盖率"),
+        ("98%", "%", "覆盖率"),
+    ]
+
+
+def test_the_thing_measured_after_the_number_names_the_subject(tmp_path: Path) -> None:
+    """ "甲校首次突破40亿,以41.09亿元的年度预算…": the amount is 甲校's 年度预算, not a figure labelled "以"."""
+    found = figures(tmp_path, "其中,甲校首次突破40亿,以41.09亿元的年度预算,位居第一。\n")
+    assert [(text, metric) for text, _, _, metric, _ in found] == [
+        ("40亿", "甲校首次突破"),
+        ("41.09亿元", "甲校首次突破年度预算"),
+    ]

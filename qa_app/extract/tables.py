@@ -13,7 +13,7 @@ from dataclasses import replace
 from qa_app.extract.model import RawFigure, canonical_unit
 from qa_app.extract.prose import CARRIED_OVER, clean_label, says_nothing, scan_prose, short_label
 from qa_app.lexicon import load, ordered
-from qa_app.structure.layout import CAPTION_UNIT, NUMERIC_CELL, Block, RowContext, strip_paren_unit
+from qa_app.structure.layout import CAPTION_UNIT, NUMERIC_CELL, Block, RowContext, strip_paren_unit, unit_cell
 from qa_app.text.names import parse_org
 
 _WORDS = load("figure_words")["tables"]
@@ -71,7 +71,7 @@ def scan_row(view: str, block: Block, ctx: RowContext, year: int | None) -> list
             continue
         if not m.group(2) and _YEAR_NUMBER.match(number) and (_WHEN.search(header) or _WHEN.search(row_label)):
             continue
-        unit = canonical_unit(unit or ctx.column_unit(k, flat))
+        unit = canonical_unit(unit or unit_cell(block.cells, k) or ctx.column_unit(k, flat))
         metric = "·".join(p for p in (row_label, header) if p)
         if not unit and (not metric or (len(number) >= 7 and number.isdigit())):  # a serial, a code, a phone
             continue

@@ -189,6 +189,7 @@ def _merge_fragments(fragments: list[list[list[int]]]) -> list[list[list[int]]]:
 
 _UNITS = load("units")
 UNITS = tuple(_UNITS["units"])
+_COMPARISON = set(_UNITS["comparison_cells"])
 # Longest first; a rate keeps its denominators: "58万元/处", "300元/人", "1300元/人/月", "583元/人*月".
 UNIT_ALT = (
     "(?:"
@@ -250,13 +251,23 @@ class RowContext:
         fallback = ""
         for k in range(col - 1, -1, -1):
             text = self.filled[k]
-            if not text or NUMERIC_CELL.match(text) or _HAS_NUMBER_WITH_UNIT.search(text):
+            if not text or NUMERIC_CELL.match(text) or _HAS_NUMBER_WITH_UNIT.search(text) or not_a_label(text):
                 continue
             text = _LABEL_LEAD.sub("", text) or text
             if len(text) <= 30 and "。" not in text:
                 return text
             fallback = fallback or text
         return fallback
+
+
+def not_a_label(text: str) -> bool:
+    """A cell that is only a direction ("≧") or a unit ("人次", a 度量单位 column) labels nothing."""
+    return text in UNITS or all(c in _COMPARISON for c in text)
+
+
+def unit_cell(cells: tuple[Cell, ...], k: int) -> str:
+    """The unit the cell after cell k holds alone (a 度量单位 column: "735 | 人次"), "" when none."""
+    return cells[k + 1].flat if k + 1 < len(cells) and cells[k + 1].flat in UNITS else ""
 
 
 def is_numeric_cell(text: str) -> bool:

@@ -406,3 +406,37 @@ def test_without_index_says_what_to_run_and_builds(tmp_path: Path, monkeypatch: 
     assert (tmp_path / "missing" / "manifest.json").is_file()
     assert at.radio(key="view").value == "问答"
     assert at.multiselect(key="orgs").options == ["平江县财政局"]
+
+
+# --- the conversation is kept ---------------------------------------------------------------------------------
+
+
+def test_conversation_survives_a_reload_and_clear_starts_a_new_one(
+    seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QA_CONVERSATIONS", str(tmp_path / "conversations.sqlite3"))
+    at = start(monkeypatch, seed_index)
+    cid = at.query_params["c"]
+    assert cid
+    ask(at, QUESTION)
+    ask(at, "那2023年呢？")
+    assert at.query_params["c"] == cid
+
+    # A reload: a new session (nothing in session_state) opened on the same URL.
+    again = AppTest.from_file(APP, default_timeout=120)
+    again.query_params["c"] = cid
+    again.run()
+    assert not again.exception, again.exception
+    assert [m.text[0].value for m in again.chat_message if m.name == "user"] == [QUESTION, "那2023年呢？"]
+    assert [m.metric[0].value for m in again.chat_message if m.name == "assistant"] == ["519.69万元", "284.14万元"]
+    reply = ask(again, "岳阳市呢？")  # the follow-up still inherits from the turns read back
+    assert "岳阳市信访局" in unplain(" ".join(m.value for m in reply.markdown) + " ".join(w.value for w in reply.warning))
+
+    again.button(key="clear").click().run()
+    assert not again.chat_message
+    assert again.query_params["c"] != cid
+    # The old conversation is still there under its own link.
+    old = AppTest.from_file(APP, default_timeout=120)
+    old.query_params["c"] = cid
+    old.run()
+    assert len([m for m in old.chat_message if m.name == "user"]) == 3

@@ -28,6 +28,7 @@ from qa_app.sandbox import process_file
 from qa_app.search.retrieve import Within
 from qa_app.store.loader import load_index
 from qa_app.store.manifest import IndexUnavailable, built_stamp
+from qa_app.ui.conversation import ConversationStore, Turn, new_id, valid_id
 from qa_app.ui.view import (
     chart_frame,
     citation_label,
@@ -117,32 +118,47 @@ def show_answer(engine: Engine, answer: Answer, key: str) -> None:
                 st.html(text_html(p.text))
 
 
-def chat_view(engine: Engine, within: Within) -> None:
-    turns: list[tuple[str, Answer]] = st.session_state.setdefault("turns", [])
+def conversation_id() -> str:
+    """The conversation of this page: the id in the URL (`?c=…`), or a new one put there."""
+    cid = st.query_params.get("c")
+    if not valid_id(cid):
+        cid = new_id()
+        st.query_params["c"] = cid
+    return cid
+
+
+def new_conversation() -> None:
+    st.query_params["c"] = new_id()
+
+
+def chat_view(engine: Engine, within: Within, store: ConversationStore) -> None:
+    cid = conversation_id()
+    turns = store.turns(cid)
     if not turns:
         st.caption(plain("可以这样问：" + "；".join(EXAMPLES)))
 
     def drop_context(i: int) -> None:  # the same question again, asked on its own
-        turns[i] = (turns[i][0], ask_safely(engine, turns[i][0], [], within))
+        store.replace(cid, i, ask_safely(engine, turns[i].question, [], within))
 
-    def show_turn(i: int) -> None:
-        question, answer = turns[i]
+    def show_turn(i: int, turn: Turn) -> None:
         with st.chat_message("user"):
-            st.text(question)
+            st.text(turn.question)
         with st.chat_message("assistant"):
-            show_answer(engine, answer, f"turn{i}")
-            if answer.context:
+            show_answer(engine, turn.answer, f"turn{i}")
+            if turn.answer.context:
                 st.button("不沿用上文，单独回答", key=f"turn{i}-drop", on_click=drop_context, args=(i,))
 
-    for i in range(len(turns)):
-        show_turn(i)
+    for i, turn in enumerate(turns):
+        show_turn(i, turn)
     question = st.chat_input(PLACEHOLDER, max_chars=engine.settings.max_question_chars * 4)
     if question is not None:
-        # Kept before it is drawn: a next question sent mid-drawing restarts the script, and must not lose it.
-        turns.append((question, ask_safely(engine, question, [q for q, _ in turns], within)))
-        show_turn(len(turns) - 1)
+        # Stored before it is drawn: a next question sent mid-drawing restarts the script, and must not lose it.
+        answer = ask_safely(engine, question, [t.question for t in turns], within)
+        store.append(cid, question, answer)
+        turns.append(Turn(question, answer, 0.0))
+        show_turn(len(turns) - 1, turns[-1])
     if turns:
-        st.button("清空对话", key="clear", on_click=lambda: st.session_state.pop("turns", None))
+        st.button("清空对话", key="clear", on_click=new_conversation, help="开始新的对话；原对话仍保存在它的链接下")
 
 
 # --- figures, documents, upload ------------------------------------------------------------------------------
@@ -297,7 +313,7 @@ def main() -> None:
         return
     view, within = sidebar(engine)
     if view == "问答":
-        chat_view(engine, within)
+        chat_view(engine, within, ConversationStore(settings.conversations))
     elif view == "数字":
         figures_view(engine, within)
     elif view == "报告":

@@ -28,6 +28,7 @@ from qa_app.config import Settings
 from qa_app.engine import Engine
 from qa_app.search.retrieve import Within
 from qa_app.store.loader import load_index
+from qa_app.ui.figure_table import COLUMNS, duplicate_pairs
 from qa_app.ui.view import FIGURE_COLUMNS, figure_headline, filter_figures, plain, to_csv, to_excel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,16 +83,26 @@ def unplain(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
+def citation_blocks(block) -> list:
+    """The citation expanders of an answer: labelled "[n] 单位 · 年度 · 报告标题"."""
+    return [e for e in block.expander if e.label.startswith("\\[")]
+
+
 def citations(block) -> list[tuple[str, int, int, str]]:
-    """(doc, start, end, marked text) of every citation popover in `block`."""
+    """(doc, start, end, marked figure) of every citation of `block`; the small print names file and span."""
     out = []
-    for pop in block.get("popover"):
-        where = re.fullmatch(r"(.+) · 字符 (\d+)–(\d+)", unplain(pop.caption[0].value))
-        assert where, pop.caption[0].value
-        marks = [m for h in pop.get("html") for m in _MARK.findall(h.value)]
-        assert len(marks) == 1
+    for cite in citation_blocks(block):
+        where = re.fullmatch(r"文件 (.+) · 字符 (\d+)–(\d+)", unplain(cite.caption[-1].value))
+        assert where, cite.caption[-1].value
+        marks = [m for h in cite.get("html") for m in _MARK.findall(h.value)]
+        assert marks
         out.append((where[1], int(where[2]), int(where[3]), html.unescape(marks[0])))
     return out
+
+
+def shown_text(fragment: str) -> str:
+    """The text an HTML fragment shows: tags dropped, entities read."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
 
 
 @pytest.fixture
@@ -132,11 +143,18 @@ def test_question_shows_the_figure_and_its_verbatim_source(
     assert "519.69万元" in unplain(reply.markdown[0].value)
     cites = citations(reply)
     assert cites, "the answer has no citation"
-    for doc, begin, end, marked in cites:
-        assert marked == engine.index.texts[doc][begin:end]
-        assert marked in (CORPUS / doc).read_text(encoding="utf-8")  # verbatim in the seed file itself
-    assert "519.69" in cites[0][3]
-    assert reply.get("popover")[0].proto.popover.label.startswith(r"\[1\]")
+    for (doc, begin, end, marked), cite in zip(cites, citation_blocks(reply), strict=True):
+        text = engine.index.texts[doc]
+        assert marked in text[begin:end] or any(marked in shown_text(h.value) for h in cite.get("html"))
+        sentence = shown_text(cite.get("html")[1].value)
+        assert sentence in text and sentence in (CORPUS / doc).read_text(encoding="utf-8")  # verbatim in the seed
+    assert cites[0][3] == "519.69万元"  # only the figure is marked, not its whole sentence
+    first = citation_blocks(reply)[0]
+    assert first.label.startswith(r"\[1\]")
+    assert "湘潭县信访局" in first.label and "2024年" in first.label
+    heading = shown_text(first.get("html")[0].value)
+    assert "湘潭县信访局" in heading and "2024年" in heading and "报告：《2024年度部门整体支出绩效评价报告》" in heading
+    assert "章节：部门整体支出管理和使用基本情况" in heading
     assert [t.value for t in at.chat_message[-2].text] == [QUESTION]
     assert not at.exception
 
@@ -175,7 +193,7 @@ def test_unanswerable_question_says_so_and_shows_closest_passages(
     reply = ask(at, "北京市财政局2024年三公经费是多少")
     assert not reply.metric
     assert len(reply.warning) == 1 and "没有" in reply.warning[0].value
-    assert not reply.get("popover")
+    assert not citation_blocks(reply)
     (closest,) = reply.expander
     assert closest.label.startswith("最接近的段落")
     assert closest.proto.expanded
@@ -207,27 +225,29 @@ def test_sidebar_filter_restricts_answers_and_figures(
 
     view(at, "数字")
     table = at.dataframe[0].value
-    assert set(table["org"]) == {org}
-    assert len(table) == len(filter_figures(engine.index.figures, [org], [], "")) > 0
+    assert list(table.columns) == COLUMNS
+    assert set(table["单位"]) == {org}
+    everything = Within(frozenset([org])).keep(engine.index.figures)
+    merged = len(duplicate_pairs(everything))
+    assert merged > 0 and len(table) == len(everything) - merged  # prose + table duplicates are one row
 
     at.text_input(key="metric").input("基本支出").run()
     narrowed = at.dataframe[0].value
     assert 0 < len(narrowed) < len(table)
-    assert set(narrowed["org"]) == {org}
-    assert all("基本支出" in m for m in narrowed["metric"])
+    assert set(narrowed["单位"]) == {org}
+    assert all("基本支出" in m for m in narrowed["指标"])
 
-    expected_rows = filter_figures(engine.index.figures, [org], [], "基本支出")
     csv = fetch(downloads[-1], at.get("download_button")[0])
     assert csv.startswith(b"\xef\xbb\xbf")
-    assert csv[3:].decode("utf-8").splitlines()[0] == ",".join(FIGURE_COLUMNS)
+    assert csv[3:].decode("utf-8").splitlines()[0] == ",".join(c for c in COLUMNS if c != "查看")
     from_csv = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
-    assert from_csv["metric"].tolist() == expected_rows["metric"].tolist()
-    assert from_csv["value"].tolist() == pytest.approx(expected_rows["value"].tolist())
+    assert from_csv["指标"].tolist() == narrowed["指标"].tolist()
+    assert from_csv["数值"].tolist() == pytest.approx(narrowed["数值"].tolist())
     xlsx = fetch(downloads[-1], at.get("download_button")[1])
     from_xlsx = pd.read_excel(io.BytesIO(xlsx))
-    assert list(from_xlsx.columns) == FIGURE_COLUMNS
-    assert from_xlsx["text"].tolist() == expected_rows["text"].tolist()
-    assert set(from_xlsx["org"]) == {org}
+    assert list(from_xlsx.columns) == [c for c in COLUMNS if c != "查看"]
+    assert from_xlsx["原文"].tolist() == narrowed["原文"].tolist()
+    assert set(from_xlsx["单位"]) == {org}
 
 
 def test_filtered_follow_up_answers_within_the_filter(seed_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -299,7 +319,7 @@ def test_upload_adds_a_report_that_answers(seed_index: Path, tmp_path: Path, mon
 
     at = start(monkeypatch, index, corpus)
     view(at, "添加报告")
-    at.file_uploader(key="upload").set_value(("../../evil/新 报告.docx", data, DOCX)).run()
+    at.file_uploader(key="upload-0").set_value(("../../evil/新 报告.docx", data, DOCX)).run()
     assert not at.exception, at.exception
 
     added = {p.name for p in corpus.iterdir()} - before
@@ -322,11 +342,12 @@ def test_upload_adds_a_report_that_answers(seed_index: Path, tmp_path: Path, mon
     view(at, "添加报告")
     files = sorted(p.name for p in corpus.iterdir())
     manifest = (index / "manifest.json").read_bytes()
-    at.file_uploader(key="upload").set_value(("x.docx", b"not a docx", DOCX)).run()
+    at.file_uploader(key="upload-1").set_value(("x.docx", b"not a docx", DOCX)).run()
     assert not at.exception, at.exception
+    assert not at.file_uploader(key="upload-2").value  # the refused file does not stay in the uploader's list
     (error,) = at.error
     message = unplain(error.value)
-    assert message.startswith("x.docx：未加入，") and len(message) > len("x.docx：未加入，") + 3
+    assert message == "x.docx：已拒绝，不是可读的 Word（.docx）文件（文件损坏或不完整）"
     assert sorted(p.name for p in corpus.iterdir()) == files
     assert (index / "manifest.json").read_bytes() == manifest
     assert len(at.success) == 1  # the earlier success stays in the log
@@ -358,7 +379,7 @@ def test_report_markup_is_shown_as_text(tricky_index: Path, monkeypatch: pytest.
     for label in labels:
         assert not _ACTIVE.search(label), label
     assert r"\<script\>alert\(1\)\</script\>" in " ".join(labels)
-    bodies = [h.value for h in at.get("html")]
+    bodies = [h.value for h in at.get("html") if not h.value.lstrip().startswith("<style>")]  # the page's own CSS
     assert len(bodies) == len(sections)
     assert not any("<script" in b.lower() for b in bodies)
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in b for b in bodies)
@@ -372,7 +393,7 @@ def test_questions_and_answers_are_shown_as_text(tricky_index: Path, monkeypatch
     assert reply.metric[0].value == "8.88万元"
     for h in reply.get("html"):
         assert "<script" not in h.value.lower()
-    labels = [p.proto.popover.label for p in reply.get("popover")]
+    labels = [e.label for e in citation_blocks(reply)]
     assert labels and not any(_ACTIVE.search(label) for label in labels)
 
     hostile = "<img src=x onerror=alert(1)>"
@@ -430,7 +451,9 @@ def test_conversation_survives_a_reload_and_clear_starts_a_new_one(
     assert [m.text[0].value for m in again.chat_message if m.name == "user"] == [QUESTION, "那2023年呢？"]
     assert [m.metric[0].value for m in again.chat_message if m.name == "assistant"] == ["519.69万元", "284.14万元"]
     reply = ask(again, "岳阳市呢？")  # the follow-up still inherits from the turns read back
-    assert "岳阳市信访局" in unplain(" ".join(m.value for m in reply.markdown) + " ".join(w.value for w in reply.warning))
+    assert "岳阳市信访局" in unplain(
+        " ".join(m.value for m in reply.markdown) + " ".join(w.value for w in reply.warning)
+    )
 
     again.button(key="clear").click().run()
     assert not again.chat_message

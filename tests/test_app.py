@@ -463,3 +463,114 @@ def test_conversation_survives_a_reload_and_clear_starts_a_new_one(
     old.query_params["c"] = cid
     old.run()
     assert len([m for m in old.chat_message if m.name == "user"]) == 3
+
+
+# --- citations, take-away, charts, help (issue 18) ------------------------------------------------------------
+
+
+def test_a_table_citation_shows_its_header_and_the_sentence_stating_the_figure(
+    seed_index: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = start(monkeypatch, seed_index)
+    reply = ask(at, QUESTION)
+    second = citation_blocks(reply)[1]  # 284.14 for 2023, cited from a table row of the 2023 report
+    assert "湘潭县信访局" in second.label and "2023年" in second.label
+    bodies = [h.value for h in second.get("html")]
+    table = next(b for b in bodies if "<table" in b)
+    assert "<th" in table and "实际支出（万元）" in shown_text(table)  # the column header over the cited cell
+    assert _MARK.findall(table) == ["284.14"]  # only the cited cell, not the whole row
+    assert "50" in shown_text(table) and "234.14" in shown_text(table)
+    sentence = shown_text(bodies[1])
+    assert "信访救助基金共使用284.14万元" in sentence  # the report's own sentence for the same figure, first
+    assert sentence in engine.index.texts["003_d2e36f3a4881f76a.txt"]
+
+
+def test_exports_hold_every_figure_with_its_quote(
+    seed_index: Path, monkeypatch: pytest.MonkeyPatch, downloads: list[MediaFileManager]
+) -> None:
+    import docx
+
+    at = start(monkeypatch, seed_index)
+    ask(at, QUESTION)
+    ask(at, "各信访局2024年基本支出")
+    buttons = {b.proto.label: b for b in at.get("download_button")}
+    assert set(buttons) >= {"导出Excel", "导出Word"}
+    book = openpyxl.load_workbook(io.BytesIO(fetch(downloads[-1], buttons["导出Excel"])))
+    assert book.sheetnames == ["对话", "数字", "出处"]
+    rows = list(book["数字"].iter_rows(values_only=True))
+    head = rows[0]
+    figures = [dict(zip(head, r, strict=True)) for r in rows[1:]]
+    first = figures[0]
+    assert (first["单位"], first["年度"], first["数值"], first["计量单位"]) == ("湘潭县信访局", 2024, 519.69, "万元")
+    assert "信访救助支出519.69万元" in first["引文"] and first["报告"] == "2024年度部门整体支出绩效评价报告"
+    assert {f["数值"] for f in figures} >= {519.69, 284.14, 586.11, 281.98}
+    cited = list(book["出处"].iter_rows(values_only=True))
+    assert cited[0][:4] == ("轮次", "出处", "单位", "年度")
+    sources_of = [dict(zip(cited[0], r, strict=True)) for r in cited[1:]]
+    assert ("湘潭县信访局", 2023) in {(c["单位"], c["年度"]) for c in sources_of}
+    assert any("共使用284.14万元" in c["引文"] and "实际支出（万元）" in c["表格行"] for c in sources_of)
+    assert [r[2] for r in book["对话"].iter_rows(values_only=True)][1:] == [QUESTION, "各信访局2024年基本支出"]
+
+    document = docx.Document(io.BytesIO(fetch(downloads[-1], buttons["导出Word"])))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert QUESTION in text and "信访救助支出519.69万元" in text  # the question and the quote
+    assert "湘潭县信访局 · 2024年" in text and "《2024年度部门整体支出绩效评价报告》" in text
+    assert "519.69万元" in cells and "586.11万元" in cells and "湘潭县信访局" in cells
+
+
+def test_time_series_has_years_on_the_x_axis_and_comparison_has_organisations_as_bars(
+    seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    at = start(monkeypatch, seed_index)
+    reply = ask(at, "湘潭县历年信访救助支出")
+    (chart,) = reply.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    layers = spec["layer"]
+    x = layers[0]["encoding"]["x"]
+    assert x["field"] == "年度" and x["type"] == "ordinal" and x["sort"] == ["2023年", "2024年"]
+    assert spec["title"] == "湘潭县信访局 信访救助支出（万元）"
+    assert any(layer["mark"]["type"] == "text" for layer in layers)  # value labels
+
+    reply = ask(at, "各信访局2024年基本支出")
+    spec = json.loads(reply.get("vega_lite_chart")[0].proto.spec)
+    bars = spec["layer"][0]
+    assert bars["mark"]["type"] == "bar" and bars["encoding"]["y"]["field"] == "项"
+    assert bars["encoding"]["y"]["axis"]["labelLimit"] == 0  # full organisation names
+    assert spec["title"] == "基本支出（万元） · 2024年"
+
+
+def test_help_offers_first_questions_that_answer_and_says_what_is_loaded(
+    seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = start(monkeypatch, seed_index)
+    shown_help = " ".join(unplain(c.value) for c in at.caption)
+    for org in ("湘潭县信访局", "岳阳市信访局", "长沙市信访局", "株洲市渌口区信访局"):
+        assert org in shown_help
+    assert "2021年" in shown_help and "2024年" in shown_help and "那2023年呢？" in shown_help
+    examples = [b for b in at.button if b.key and b.key.startswith("example-")]
+    assert len(examples) == 4 and "那2023年呢？" not in [b.label for b in examples]
+    for k in range(len(examples)):
+        fresh = start(monkeypatch, seed_index)
+        fresh.button(key=f"example-{k}").click().run()
+        assert not fresh.exception, fresh.exception
+        reply = fresh.chat_message[-1]
+        assert fresh.chat_message[0].text[0].value == examples[k].label
+        assert not reply.warning, (examples[k].label, reply.warning[0].value)  # a first question that answers
+
+
+def test_upload_of_an_unsupported_file_is_refused_in_chinese(
+    seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    at = start(monkeypatch, seed_index, corpus)
+    view(at, "添加报告")
+    at.file_uploader(key="upload-0").set_value(("预算.exe", b"MZ\x90\x00", "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    assert unplain(error.value) == "预算.exe：已拒绝，不支持的文件类型 .exe"
+    assert not (corpus / "预算.exe").exists()
+    assert not at.file_uploader(key="upload-1").value

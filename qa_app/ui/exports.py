@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pandas as pd
+from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from qa_app.answer.compose import shown
@@ -163,7 +164,7 @@ def conversation_word(exchanges: list[Exchange], zone: ZoneInfo) -> bytes:
     document = docx.Document()
     style = document.styles["Normal"]
     style.font.size = Pt(10.5)
-    style.element.rPr.rFonts.set(docx.oxml.ns.qn("w:eastAsia"), "宋体")
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")  # Chinese in a Chinese face
     document.add_heading(TITLE, level=1)
     document.add_paragraph(f"导出时间：{datetime.now(zone).strftime('%Y-%m-%d %H:%M')}（北京时间）")
     for k, ex in enumerate(exchanges, 1):

@@ -66,10 +66,13 @@ button:hover { border-color: #b22222; color: #b22222; }
 """
 _FOCUS_JS = """
 export default function(component) {
-  const box = document.querySelector('[data-testid="stChatInputTextArea"]');
-  if (box && document.activeElement !== box && !document.activeElement?.closest('[data-testid="stSidebar"]')) {
-    box.focus();
-  }
+  let tries = 0;
+  const focus = () => {  // the chat input is drawn after this component: wait for it a little
+    const box = document.querySelector('[data-testid="stChatInputTextArea"]');
+    const busy = document.activeElement && document.activeElement !== document.body;
+    if (box && !busy) { box.focus(); } else if (!box && tries++ < 40) { setTimeout(focus, 100); }
+  };
+  focus();
   window.onbeforeprint = () => document.querySelectorAll("details").forEach((d) => { d.open = true; });
 }
 """

@@ -47,7 +47,6 @@ from qa_app.ui.view import (
     documents_frame,
     figure_headline,
     figures_frame,
-    filter_figures,
     plain,
     sentence_html,
     source_heading,

@@ -123,6 +123,15 @@ class Settings:
     min_figure_score: float = 0.48
     # How figures are scored and answers composed (qa_app.answer.features, compose): the constants of `Ranking` below.
     ranking: Ranking = field(default_factory=lambda: Ranking())
+    # The app's conversations (qa_app.ui.conversation): a SQLite file, by default beside the index folder (not in
+    # it: a rebuild swaps that folder whole). QA_CONVERSATIONS overrides it.
+    conversation_db: Path | None = None
+    # Times the app shows (the index's build time) are in this zone: the reports' readers are in China.
+    display_timezone: str = "Asia/Shanghai"
+
+    @property
+    def conversations(self) -> Path:
+        return self.conversation_db or self.index_dir.parent / f"{self.index_dir.name}-conversations.sqlite3"
 
     def with_overrides(self, **values: object) -> Settings:
         """Return a copy with the non-None values applied (CLI flags pass None when not given)."""
@@ -130,12 +139,14 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Defaults, then the environment: QA_CORPUS and QA_INDEX name the two folders, QA_EMBEDDER the model."""
+    """Defaults, then the environment: QA_CORPUS and QA_INDEX name the two folders, QA_EMBEDDER the model,
+    QA_CONVERSATIONS the app's conversation file."""
     env = os.environ
     return Settings().with_overrides(
         corpus_dir=Path(env["QA_CORPUS"]) if env.get("QA_CORPUS") else None,
         index_dir=Path(env["QA_INDEX"]) if env.get("QA_INDEX") else None,
         embedder=env.get("QA_EMBEDDER") or None,
+        conversation_db=Path(env["QA_CONVERSATIONS"]) if env.get("QA_CONVERSATIONS") else None,
     )
 
 

@@ -500,12 +500,12 @@ def test_the_app_refuses_the_bomb_upload_and_still_answers(
     data = (hostile / "bomb 3GB.docx").read_bytes()
     docx_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     t0 = time.perf_counter()
-    at.file_uploader(key="upload").set_value(("bomb.docx", data, docx_type)).run()
+    at.file_uploader(key="upload-0").set_value(("bomb.docx", data, docx_type)).run()
     assert time.perf_counter() - t0 < SECONDS_LIMIT
     assert not at.exception, at.exception
     (error,) = at.error
     message = error.value.replace("\\", "")  # the app escapes markdown in what it shows
-    assert message.startswith("bomb.docx：未加入，") and message.endswith("，已拒绝"), message
+    assert message.startswith("bomb.docx：已拒绝，") and message.endswith("，已拒绝"), message
     assert sorted(p.name for p in corpus.iterdir()) == files
 
     at.radio(key="view").set_value("问答").run()

@@ -1,7 +1,7 @@
 """What the app shows, as pure functions: escaped labels, the highlighted source, tables and downloads.
 
 Every string here that came from a report or a question is escaped for where it goes: `plain` for
-Streamlit labels and markdown, `html.escape` inside `source_html`, `spreadsheet_safe` for CSV and Excel
+Streamlit labels and markdown, `html.escape` inside `sentence_html` / `table_html`, `spreadsheet_safe` for CSV and Excel
 (a cell starting with "=" is a formula to a spreadsheet). Nothing from a document is ever active.
 """
 
@@ -14,14 +14,16 @@ import re
 import pandas as pd
 
 from qa_app.answer.compose import shown
-from qa_app.answer.contract import Answer, Citation
+from qa_app.answer.contract import Answer
 from qa_app.search.retrieve import Within
+from qa_app.ui.sources import Source, Span, TableQuote
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
 _FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
 _CELL_BREAK = re.compile(r"[ \t]*\n\t+")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
-CONTEXT_CHARS = 240
+# A table cell this short is never wrapped (on a phone "信访救助基金" would stand one character a line).
+SHORT_CELL = 16
 
 FIGURE_COLUMNS = ["org", "year", "period", "metric", "value", "unit", "text", "section", "doc"]
 
@@ -29,23 +31,6 @@ FIGURE_COLUMNS = ["org", "year", "period", "metric", "value", "unit", "text", "s
 def plain(text: str) -> str:
     """Text as a Streamlit label or markdown that shows literally: no links, HTML, emphasis or LaTeX."""
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def source_html(text: str, start: int, end: int, context: int = CONTEXT_CHARS) -> str:
-    """The quote `text[start:end]` highlighted within the lines around it, escaped, as an HTML block."""
-    left = max(0, start - context)
-    right = min(len(text), end + context)
-    # widen to line ends nearby so the context starts and ends cleanly
-    nl = text.rfind("\n", left, start)
-    left = nl + 1 if nl >= 0 else left
-    nl = text.find("\n", end, right)
-    right = nl if nl >= 0 else right
-    before = ("…" if left > 0 else "") + text[left:start]
-    after = text[end:right] + ("…" if right < len(text) else "")
-    return (
-        '<div class="qa-source" style="white-space:pre-wrap;line-height:1.7;font-size:0.95rem">'
-        f"{html.escape(before)}<mark>{html.escape(text[start:end])}</mark>{html.escape(after)}</div>"
-    )
 
 
 def readable(text: str) -> str:
@@ -60,9 +45,48 @@ def text_html(text: str) -> str:
     return f'<div class="qa-text" style="white-space:pre-wrap;line-height:1.7">{html.escape(readable(text))}</div>'
 
 
-def citation_label(n: int, cite: Citation) -> str:
-    """The marker that opens a source: "[1] 报告标题 › 一、部门基本情况" (escaped)."""
-    return plain(f"[{n}] {cite.title} › {cite.section or '（开头）'}")
+def citation_label(source: Source) -> str:
+    """The marker that opens a source: "[1] 湘潭县信访局 · 2024年 · 报告标题" (escaped)."""
+    return plain(" · ".join(p for p in (f"[{source.n}] {source.who}".strip(), source.citation.title) if p))
+
+
+def source_heading(source: Source) -> str:
+    """Whose report, which one, which section: what an official checks first (an escaped HTML block)."""
+    r = source.report
+    kind = f"（{r.type}）" if r and r.type else ""
+    region = f"，{r.region}" if r and r.region and r.region not in (r.org or "") else ""
+    who = html.escape((source.who or "单位、年度不详") + region)
+    title = html.escape(f"《{source.citation.title}》{kind}")
+    section = html.escape(source.citation.section or "（开头）")
+    return f'<div class="qa-where" style="line-height:1.6"><b>{who}</b><br>报告：{title}<br>章节：{section}</div>'
+
+
+def sentence_html(text: str, span: Span) -> str:
+    """A sentence of a report with only its figure marked, escaped."""
+    a, b = max(span.start, min(span.mark_start, span.end)), max(span.start, min(span.mark_end, span.end))
+    return (
+        '<div class="qa-source" style="line-height:1.7;font-size:0.95rem">'
+        f"{html.escape(text[span.start : a])}<mark>{html.escape(text[a:b])}</mark>{html.escape(text[b : span.end])}"
+        "</div>"
+    )
+
+
+def table_html(table: TableQuote) -> str:
+    """A cited table row under its column headers, only the cited cell marked, escaped; scrolls sideways."""
+
+    def cells(row: tuple[str, ...], tag: str, marked: frozenset[int] = frozenset()) -> str:
+        out = []
+        for k, c in enumerate(row):
+            body = f"<mark>{html.escape(c)}</mark>" if k in marked else html.escape(c)
+            short = ' class="qa-short"' if len(c) <= SHORT_CELL else ""  # kept on one line; the table scrolls
+            out.append(f"<{tag}{short}>{body}</{tag}>")
+        return "<tr>" + "".join(out) + "</tr>"
+
+    head = "".join(cells(r, "th") for r in table.header)
+    return (
+        '<div class="qa-table-wrap" style="overflow-x:auto"><table class="qa-table">'
+        f"<thead>{head}</thead><tbody>{cells(table.row, 'td', table.marked)}</tbody></table></div>"
+    )
 
 
 def figure_headline(answer: Answer) -> tuple[str, str]:
@@ -80,25 +104,16 @@ def figures_frame(answer: Answer) -> pd.DataFrame:
                 "单位": f.org,
                 "年度": f.year,
                 "指标": f.metric,
-                "数值": f.value,
+                "数值": -f.value if f.direction == "down" else f.value,
                 "计量单位": f.unit,
+                "期间/增减": {"down": "减少", "up": "增加"}.get(f.direction, ""),
                 "原文": shown(f),
-                "来源": f"扫描件第{f.ocr_page}页（文字识别）" if f.ocr_page else "文字",
+                "读取方式": f"扫描件第{f.ocr_page}页（文字识别）" if f.ocr_page else "文字",
                 "出处": f"[{f.citation + 1}]",
             }
             for f in answer.figures
         ]
     )
-
-
-def chart_frame(answer: Answer) -> pd.DataFrame:
-    """Bars for a question spanning organisations or years: one per figure, labelled by what differs."""
-    figs = answer.figures
-    by_org = len({f.org for f in figs}) > 1
-    by_year = len({f.year for f in figs}) > 1
-    by_metric = len({f.metric for f in figs}) > 1  # a different label is shown, not hidden under one axis
-    labels = [" ".join(p for p in (f.org * by_org, f"{f.year}年" * by_year, f.metric * by_metric) if p) for f in figs]
-    return pd.DataFrame({"项": labels, f"数值（{figs[0].unit}）": [f.value for f in figs]}).drop_duplicates("项")
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -143,5 +158,20 @@ def documents_frame(
     read_as = documents.set_index("doc")["encoding"] if "encoding" in documents else pd.Series(dtype=str)
     ocr = listing["doc"].map(read_as).fillna("").str.contains("OCR", regex=False)
     listing["read"] = ocr.map({True: "扫描件（文字识别）", False: ""})
-    columns = ["report_id", "doc", "copies", "org", "region", "year", "type", "title", "sections", "figures", "read"]
-    return listing[columns]
+    columns = ["report_id", "title", "org", "region", "year", "type", "sections", "figures", "read", "doc", "copies"]
+    return listing[columns].rename(columns=REPORT_COLUMNS)
+
+
+# The 报告 table's columns as shown; report_id stays for the app (never shown).
+REPORT_COLUMNS = {
+    "title": "报告",
+    "org": "单位",
+    "region": "地区",
+    "year": "年度",
+    "type": "类型",
+    "sections": "段数",
+    "figures": "数字数",
+    "read": "读取方式",
+    "doc": "文件",
+    "copies": "相同文件",
+}

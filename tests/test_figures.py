@@ -544,3 +544,18 @@ def test_the_thing_measured_after_the_number_names_the_subject(tmp_path: Path) -
         ("40亿", "甲校首次突破"),
         ("41.09亿元", "甲校首次突破年度预算"),
     ]
+
+
+def test_target_and_completion_side_by_side_in_a_flattened_form(tmp_path: Path) -> None:
+    """A 自评表 flattened into text: under a header naming 年初目标值 then 实际完成值, the last of numbers
+    standing next to one another in one unit is what was done, the ones before it the target."""
+    body = (
+        "三级指标年初目标值 (A)实际完成值 (B)得分效益指标完成新院建设,门诊收入达到3亿元3亿元3.25亿元10\n"
+        "门诊人次8万人次\n"
+    )
+    assert [(f.text, f.metric) for f in run(tmp_path, body).figures] == [
+        ("3亿元", "门诊收入·年初目标值"),
+        ("3亿元", "门诊收入·年初目标值"),
+        ("3.25亿元", "门诊收入·实际完成值"),
+        ("8万人次", "门诊人次"),
+    ]

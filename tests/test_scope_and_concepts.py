@@ -39,6 +39,10 @@ REPORT = """2023年度部门决算公开说明
 据统计，财政部门公布全市本期采购规模21.50亿元。分散采购金额占采购规模的比重为20.7%，比上年提高1.2个百分点。
 2023年全市一般公共预算教育经费52.40亿元。各学段生均一般公共预算教育经费：小学由上年的9425.20元增加到9577.90元。
 专项资金共90.00万元，截止2023年12月31日，已完成拨付80.00万元。
+
+七、各学段生均一般公共预算公用经费增长情况
+初中由上年的1200.50元增加到1350.80元，增长12.5%。
+高中由上年的1500.00元增加到1620.40元，增长8.0%。
 """
 
 
@@ -176,3 +180,9 @@ def test_an_amount_per_head_is_not_the_total(engine: Engine) -> None:
 def test_a_date_counted_to_frames_the_question(engine: Engine) -> None:
     answer = engine.ask("专项资金截至2023年12月31日完成拨付多少")
     assert answer.found and [(f.value, f.year) for f in answer.figures[:1]] == [(80.00, 2023)]
+
+
+def test_the_heading_over_a_list_names_what_its_items_measure(engine: Engine) -> None:
+    # "初中由上年的…增加到1350.80元" says only 初中: the heading over the list says what it measures
+    answer = engine.ask("2023年初中生均一般公共预算公用经费多少")
+    assert answer.found and answer.figures[0].value == 1350.80

@@ -228,8 +228,13 @@ def figure_scores(
         if figs.empty:
             return figs.assign(score=pd.Series(dtype=float))
         spans = list(zip(figs["quote_from"], figs["quote_to"], strict=True))
+    # The sentence, or the heading it stands under with the label: "普通小学" under "各类学校生均…经费增长情况".
     figs["sentence_match"] = [
-        overlap(qgrams, grams(texts[d][a:b], r.unigram_weight), r) for d, (a, b) in zip(figs["doc"], spans, strict=True)
+        max(
+            overlap(qgrams, grams(texts[d][a:b], r.unigram_weight), r),
+            overlap(qgrams, grams(f"{sec.rpartition(' › ')[2]} {m}", r.unigram_weight), r),
+        )
+        for d, (a, b), sec, m in zip(figs["doc"], spans, figs["section"], figs["metric"], strict=True)
     ]
     rows = figs["metric_row"].to_numpy()
     top = float(label_cos.max()) if len(label_cos) else 0.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace as dc_replace
 
 from qa_app.config import Settings
 from qa_app.extract.model import RawFigure, canonical_unit
@@ -71,6 +72,8 @@ _SAYS_NOTHING = re.compile(rf"^(?:{ordered(_LABELS['generic_years'])})?(?:{order
 _MEASURE_ONLY = re.compile(f"(?:{ordered(_LABELS['measure_only'])})+")
 _OWN_SUBJECT = re.compile(f"^(?:{ordered(_LABELS['own_subject_leads'])})")
 _PART_LEAD = re.compile(ordered(_LABELS["part_leads"]))
+_TARGET = re.compile(ordered(_LABELS["targets"]))
+_COMPLETION = re.compile(ordered(_LABELS["completions"]))
 # "上年为2.9万元", "比上年的2.9万元", "去年同期" close the clause: last year's figure of the subject.
 _SAME_PERIOD = _PERIODS["same_period"]
 _PREVIOUS = re.compile(
@@ -248,6 +251,16 @@ def _topic(view: str, sentence_start: int, clause_start: int) -> str:
     return clean_label(view[_clause_start(view, colon, sentence_start, "") : colon])
 
 
+def _target_columns(view: str, pos: int) -> tuple[str, str] | None:
+    """The header words of a 自评表's target and completion columns before `pos`, target first; None when the
+    text names no such pair."""
+    targets = list(_TARGET.finditer(view, 0, pos))
+    if not targets:
+        return None
+    done = _COMPLETION.search(view, targets[-1].end(), pos)
+    return (targets[-1].group(), done.group()) if done else None
+
+
 def _inside_brackets(view: str, pos: int, lo: int) -> bool:
     """Numbers inside 《…》 titles or 〔…〕 document numbers are not figures. A bracket left open on an
     earlier line (page junk, "泉港政综〔202465") holds nothing of this one."""
@@ -370,6 +383,10 @@ def scan_prose(
         if period == "previous" and fig_year is not None:
             fig_year -= 1
         text_end = m.end() if m.group(3) else m.start(1) + len(number) + len(approx)
+        if found and not between.strip() and found[-1].unit == unit and (columns := _target_columns(view, start)):
+            base = found[-1].metric.rpartition("·")[0] or found[-1].metric  # "5亿元5亿元6.47亿元": side by side
+            found[-1] = dc_replace(found[-1], metric=f"{base}·{columns[0]}")
+            metric = f"{base}·{columns[1]}"
         found.append(RawFigure(start, text_end, number, unit, metric, period, fig_year, "text", (sent_start, sent_end)))
         last_end = text_end
     return found

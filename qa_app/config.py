@@ -164,8 +164,8 @@ class Ranking:
     # Figure score = the w_* weighted features (label, quote sentence, label embedding, section score)
     # plus unit and period fits; chosen on the dev set (docs/RETRIEVAL.md).
     w_label: float = 0.45
-    w_sentence: float = 0.15
-    w_semantic: float = 0.3
+    w_sentence: float = 0.225
+    w_semantic: float = 0.375
     w_passage: float = 0.1
     # The semantic feature falls from 1 (the corpus's nearest label) to 0 this far below in cosine; dev set.
     semantic_band: float = 0.04

@@ -93,6 +93,9 @@ class Settings:
     # of up to that many sections is scored exactly either way. Chosen in docs/BENCHMARKS.md.
     exact_max_sections: int = 20_000
     hnsw_ef_search: int = 128
+    # Query vectors kept per engine, by text (1.5 KB each): a metric phrase or question asked again is not
+    # embedded again (qa_app.engine).
+    query_cache: int = 4096
     # A question is read up to this many characters (embedding time grows with length).
     max_question_chars: int = 300
     # A question at least this long is a pasted paragraph: its last asking sentence is what gets parsed.

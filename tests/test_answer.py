@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -622,3 +623,23 @@ def test_a_question_over_years_or_organisations_lists_the_same_metric(engine: En
     orgs = engine.ask("各信访局2024年基本支出")
     assert {(f.org, f.value) for f in orgs.figures} == {("岳阳市信访局", 586.11), ("湘潭县信访局", 281.98)}
     assert all(f.year == 2024 and "支出" in f.metric for f in orgs.figures)
+
+
+def test_a_question_costs_one_query_embedding_where_one_suffices(engine: Engine, monkeypatch) -> None:
+    # The question's vector always; its metric phrase's only when a figure is left to score (a passage question,
+    # an organisation the corpus lacks, a metric that is the question itself need none); neither again once
+    # asked, since a query vector is a function of its text. The answer is the same however its vectors came.
+    embedded: list[str] = []
+    encode = engine.embedder.encode_queries
+    monkeypatch.setattr(engine.embedder, "encode_queries", lambda texts: embedded.extend(texts) or encode(texts))
+    engine._query_vector.cache_clear()
+    first = engine.ask("岳阳市信访局2024年基本支出是多少")
+    assert first.found and embedded == ["岳阳市信访局2024年基本支出是多少", "基本支出"]
+    assert first.timings_ms["embed"] > 0
+    assert engine.ask("湘潭县信访局2024年基本支出是多少").found and embedded[2:] == ["湘潭县信访局2024年基本支出是多少"]
+    again = engine.ask("岳阳市信访局2024年基本支出是多少")
+    assert len(embedded) == 3 and replace(again, timings_ms={}) == replace(first, timings_ms={})
+    for question in ("岳阳市信访局存在的问题", "北京市财政局2024年三公经费", "三公经费"):
+        del embedded[:]
+        engine.ask(question)
+        assert embedded == [question], question

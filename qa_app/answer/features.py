@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from qa_app.config import Ranking
 from qa_app.lexicon import load, ordered
@@ -150,21 +149,30 @@ def measure_fit(asked: str, found: str, ranking: Ranking) -> float:
     return ranking.measure_budget_unasked if found == "budget" else 0.0
 
 
-def anchored(query: Query, label: str, rarity: Rarity) -> float:
+def anchoring(query: Query, rarity: Rarity) -> Callable[[str], float]:
     """How firmly a label names what was asked: the larger share of bigrams shared, of the question's
     metric or of the label ("来信" in "群众来信"), weighted by rarity, for the metric as worded and for the
     budget names its everyday words stand for ("开会花了" → "会议费"). Below `Ranking.anchor` a figure is
     never an answer: a label that merely sounds close (公务接待费 for 差旅费) or shares only common words
-    (人事代理经费支出 for 三公经费支出) is not one.
+    (人事代理经费支出 for 三公经费支出) is not one. The question's side is read once, for all its candidates.
     """
-    lab = bigram_set(label)
-    best = 0.0
-    for asked in (query.metric, query.terms[len(query.metric) :]):
-        q = bigram_set(asked)
-        if q and lab:
-            shared = rarity.weight(q & lab)
-            best = max(best, shared / rarity.weight(q), shared / rarity.weight(lab))
-    return best
+    asked = [(q, rarity.weight(q)) for q in map(bigram_set, (query.metric, query.terms[len(query.metric) :])) if q]
+
+    def anchored_label(label: str) -> float:
+        lab = bigram_set(label)
+        best = 0.0
+        if lab:
+            for q, q_weight in asked:
+                shared = rarity.weight(q & lab)
+                best = max(best, shared / q_weight, shared / rarity.weight(lab))
+        return best
+
+    return anchored_label
+
+
+def anchored(query: Query, label: str, rarity: Rarity) -> float:
+    """`anchoring` for one label."""
+    return anchoring(query, rarity)(label)
 
 
 def likeness(a: str, b: str, rarity: Rarity) -> float:
@@ -185,89 +193,127 @@ def quote_span(text: str, quote_start: int, quote_end: int, start: int, end: int
     return (left + 1 if left >= quote_start else quote_start), (min(right) + 1 if right else quote_end)
 
 
+# The figures table's columns a candidate carries through ranking and composing (`Scored`).
+CANDIDATE_COLUMNS = (
+    "doc", "report_id", "chunk_id", "org", "year", "period", "value", "text", "unit", "metric", "section",
+    "start", "end", "quote_start", "quote_end", "metric_row", "ocr_page",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A candidate figure that names what was asked, with its score and quote span: one row of the figures
+    table (`row`, with the CANDIDATE_COLUMNS it needs) as plain values; `year` is None when unknown."""
+
+    row: int
+    doc: str
+    report_id: str
+    org: str
+    year: int | None
+    period: str
+    value: float
+    text: str
+    unit: str
+    metric: str
+    section: str
+    start: int
+    quote_from: int
+    quote_to: int
+    ocr_page: int
+    score: float
+
+
 def figure_scores(
-    figs: pd.DataFrame,
+    figs: dict[str, list],
+    rows: Sequence[int],
     query: Query,
-    label_cos: np.ndarray,
+    metric_cos: Callable[[], np.ndarray],
     section_score: dict[str, float],
     texts: dict[str, str],
     rarity: Rarity,
     ranking: Ranking,
-) -> pd.DataFrame:
-    """The candidate figures that name what was asked (see `anchored`), with their features, best first.
+) -> list[Scored]:
+    """The candidate figures that name what was asked (see `anchored`), scored, best first.
 
-    `label_cos` holds the cosine of the question's metric with every metric label of the corpus. The
-    semantic feature is 1 for the label nearest to the question anywhere in the corpus and falls to 0
-    `Ranking.semantic_band` below it: what counts is whether this figure measures the concept the question
-    names, which is not the case when the nearest concept exists only in other reports.
+    `figs` holds the candidates' CANDIDATE_COLUMNS as lists (a few dozen rows: plain Python and numpy, no
+    frame); `rows` their rows in the figures table. `metric_cos()` gives the cosine of the question's metric
+    with every metric label of the corpus; it is called only when a figure is left to score, so a question
+    none of whose candidates is anchored never embeds its metric. The semantic feature is 1 for the label
+    nearest to the question anywhere in the corpus and falls to 0 `Ranking.semantic_band` below it: what
+    counts is whether this figure measures the concept the question names, which is not the case when the
+    nearest concept exists only in other reports. Ties keep the candidates' order, newest year first.
     """
     r = ranking
-    figs = figs.copy()
-    figs["anchor"] = [anchored(query, m, rarity) for m in figs["metric"]]
-    figs = figs[figs["anchor"] >= r.anchor]
+    metric, doc = figs["metric"], figs["doc"]
+    anchored_label = anchoring(query, rarity)
+    keep = [i for i, m in enumerate(metric) if anchored_label(m) >= r.anchor]
     apart = [w for w in _SET_APART if w not in query.norm]
     if apart:  # "采购执行率" for "预算执行率": a word the question does not say makes it another metric
-        figs = figs[[not any(w in m for w in apart) for m in figs["metric"]]]
-    if figs.empty:
-        return figs.assign(score=pd.Series(dtype=float))
-    qgrams = grams(query.terms, r.unigram_weight)
-    figs["label_match"] = [overlap(qgrams, grams(m, r.unigram_weight), r) for m in figs["metric"]]
-    spans = [
-        quote_span(texts[d], int(qs), int(qe), int(a), int(b), r.max_quote)
-        for d, qs, qe, a, b in zip(figs["doc"], figs["quote_start"], figs["quote_end"], figs["start"], figs["end"],
-                                   strict=True)
-    ]  # fmt: skip
-    figs["quote_from"], figs["quote_to"] = [a for a, _ in spans], [b for _, b in spans]
+        keep = [i for i in keep if not any(w in metric[i] for w in apart)]
+    if not keep:
+        return []
+    spans = {
+        i: quote_span(texts[doc[i]], figs["quote_start"][i], figs["quote_end"][i], figs["start"][i], figs["end"][i],
+                      r.max_quote)
+        for i in keep
+    }  # fmt: skip
     concepts = named_concepts(query.metric)
     if concepts:  # each concept the question names is named by the figure's label, sentence or section
-        contexts = [
-            f"{m} {normalize(texts[d][a:b]).text} {sec}"
-            for m, d, (a, b), sec in zip(figs["metric"], figs["doc"], spans, figs["section"], strict=True)
-        ]
-        figs = figs[[all(any(f in c for f in forms) for forms in concepts) for c in contexts]]
-        if figs.empty:
-            return figs.assign(score=pd.Series(dtype=float))
-        spans = list(zip(figs["quote_from"], figs["quote_to"], strict=True))
+
+        def named(i: int) -> bool:
+            context = f"{metric[i]} {normalize(texts[doc[i]][slice(*spans[i])]).text} {figs['section'][i]}"
+            return all(any(f in context for f in forms) for forms in concepts)
+
+        keep = [i for i in keep if named(i)]
+        if not keep:
+            return []
+    qgrams = grams(query.terms, r.unigram_weight)
+    label_match = [overlap(qgrams, grams(metric[i], r.unigram_weight), r) for i in keep]
     # The sentence, or the heading it stands under with the label: "普通小学" under "各类学校生均…经费增长情况".
-    figs["sentence_match"] = [
+    sentence_match = [
         max(
-            overlap(qgrams, grams(texts[d][a:b], r.unigram_weight), r),
-            overlap(qgrams, grams(f"{sec.rpartition(' › ')[2]} {m}", r.unigram_weight), r),
+            overlap(qgrams, grams(texts[doc[i]][slice(*spans[i])], r.unigram_weight), r),
+            overlap(qgrams, grams(f"{figs['section'][i].rpartition(' › ')[2]} {metric[i]}", r.unigram_weight), r),
         )
-        for d, (a, b), sec, m in zip(figs["doc"], spans, figs["section"], figs["metric"], strict=True)
+        for i in keep
     ]
-    rows = figs["metric_row"].to_numpy()
+    label_cos = metric_cos()
+    metric_rows = np.asarray([figs["metric_row"][i] for i in keep], np.int64)
     top = float(label_cos.max()) if len(label_cos) else 0.0
-    cos = np.where(rows >= 0, label_cos[np.maximum(rows, 0)], 0.0)
-    figs["semantic"] = np.clip(1 - (top - cos) / r.semantic_band, 0, 1)
-    figs["passage"] = figs["chunk_id"].map(section_score).fillna(0.0).astype(float)
+    cos = np.where(metric_rows >= 0, label_cos[np.maximum(metric_rows, 0)], 0.0)
+    semantic = np.clip(1 - (top - cos) / r.semantic_band, 0, 1)
+    passage = [section_score.get(figs["chunk_id"][i], 0.0) for i in keep]
     units = query.units
-    figs["unit_fit"] = [
+    unit_fit = [
         0.0 if not units else r.unit_exact if u == units[0] else r.unit_family if u in units else r.unit_other
-        for u in figs["unit"]
+        for u in (figs["unit"][i] for i in keep)
     ]
     asked = measure(query.metric)
     asked_head, asked_flow = head(query.metric), flow(query.metric)
-    figs["flow_fit"] = [r.flow_other if other_flow(asked_flow, m) else 0.0 for m in figs["metric"]]
-    figs["head_fit"] = [r.w_head * head_fit(asked_head, m, qgrams) for m in figs["metric"]]
-    figs["measure_fit"] = [
-        measure_fit(asked, measure(m), r) + share_fit(query, m, u, r)
-        for m, u in zip(figs["metric"], figs["unit"], strict=True)
+    flow_fit = [r.flow_other if other_flow(asked_flow, metric[i]) else 0.0 for i in keep]
+    head_fits = [r.w_head * head_fit(asked_head, metric[i], qgrams) for i in keep]
+    measure_fits = [
+        measure_fit(asked, measure(metric[i]), r) + share_fit(query, metric[i], figs["unit"][i], r) for i in keep
     ]
     period_fit = dict(r.change_fit if query.asks_change else r.period_penalty)
-    figs["period_fit"] = [period_fit.get(p, 0.0) for p in figs["period"]]
-    figs["score"] = (
-        r.w_label * figs["label_match"]
-        + r.w_sentence * figs["sentence_match"]
-        + r.w_semantic * figs["semantic"]
-        + r.w_passage * figs["passage"]
-        + figs["unit_fit"]
-        + figs["measure_fit"]
-        + figs["period_fit"]
-        + figs["head_fit"]
-        + figs["flow_fit"]
+    period = [period_fit.get(figs["period"][i], 0.0) for i in keep]
+    # float64 features and the float32 semantic one, summed in this order: the floats a frame's columns gave
+    score = (
+        r.w_label * np.asarray(label_match, np.float64)
+        + r.w_sentence * np.asarray(sentence_match, np.float64)
+        + r.w_semantic * semantic
+        + r.w_passage * np.asarray(passage, np.float64)
+        + np.asarray(unit_fit, np.float64)
+        + np.asarray(measure_fits, np.float64)
+        + np.asarray(period, np.float64)
+        + np.asarray(head_fits, np.float64)
+        + np.asarray(flow_fit, np.float64)
     )
-    newest = figs["year"].fillna(0).astype(int)
-    return (
-        figs.assign(_year=newest).sort_values(["score", "_year"], ascending=False, kind="stable").drop(columns="_year")
-    )
+    newest = np.asarray([figs["year"][i] or 0 for i in keep], np.int64)
+    order = np.lexsort((-newest, -score))  # stable: score, then year, both descending
+    return [
+        Scored(rows[i], doc[i], figs["report_id"][i], figs["org"][i], figs["year"][i], figs["period"][i],
+               figs["value"][i], figs["text"][i], figs["unit"][i], metric[i], figs["section"][i], figs["start"][i],
+               *spans[i], figs["ocr_page"][i], float(score[k]))
+        for k, i in ((int(k), keep[k]) for k in order)
+    ]  # fmt: skip

@@ -562,8 +562,10 @@ def test_parse_query_years(catalog: Catalog, tokenizer, question: str, years: tu
         ("岳阳市信访局基本支出占支出总额的比例", "%", {"%"}),
         ("长沙市信访局开会花了多少钱", "万元", {"万元", "元", "亿元", "千元"}),
         ("2021年长沙市群众来信多少件次", "件次", {"件", "件次", "批", "批次", "起", "条"}),
+        ("渌口区年初预算比上年增长了多少", "%", {"%"}),  # a growth is a rate ("增长78.07%"); 增加 an amount
+        ("渌口区年初预算比上年增长了多少万元", "万元", {"万元", "元", "亿元", "千元"}),
     ],
-    ids=["duoshaoren", "jiren", "jiliang", "bili", "duoshaoqian", "jianci"],
+    ids=["duoshaoren", "jiren", "jiliang", "bili", "duoshaoqian", "jianci", "zengzhang", "zengzhang-wanyuan"],
 )
 def test_parse_query_expected_units(catalog: Catalog, tokenizer, question: str, first_unit: str, family: set) -> None:
     query = parse_query(question, catalog, tokenizer)

@@ -559,3 +559,14 @@ def test_target_and_completion_side_by_side_in_a_flattened_form(tmp_path: Path) 
         ("3.25亿元", "门诊收入·实际完成值"),
         ("8万人次", "门诊人次"),
     ]
+
+
+def test_a_list_of_flows_is_one_label(tmp_path: Path) -> None:
+    """ "年初预算一般公共预算收入、支出为308.76万元": the label is the whole list, not its last flow 支出, and the
+    changes after it are its changes."""
+    body = "2022年，本部门年初预算一般公共预算收入、支出为308.76万元，比上年增加135.37万元，增长78.07%。\n"
+    assert [(text, metric, period) for text, _, _, metric, period in figures(tmp_path, body)] == [
+        ("308.76万元", "年初预算一般公共预算收入、支出", "current"),
+        ("135.37万元", "年初预算一般公共预算收入、支出", "change"),
+        ("78.07%", "年初预算一般公共预算收入、支出", "change"),
+    ]

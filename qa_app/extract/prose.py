@@ -361,6 +361,9 @@ def scan_prose(
             metric = f"{subject}{_SHARE}{share}"
         else:
             metric = clean_label(clause)
+            if metric and _GENERIC.match(metric) and clause_at > floor and view[clause_at - 1] == "、":
+                # "年初预算一般公共预算收入、支出为308.76万元": the list of flows is one label
+                metric = clean_label(view[_clause_start(view, start, floor, wrapped, lists=True) : start])
             follows = _AFTER.match(after)
             # "设立50万元的信访救助基金", "以及2个驻外科室": the thing measured follows the number.
             if follows and (not metric or (after.startswith("的") and _VERB_BEFORE_DE.search(metric))):

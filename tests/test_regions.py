@@ -14,7 +14,9 @@ import pytest
 from qa_app.engine import Engine
 from qa_app.search.catalog import Catalog
 from qa_app.search.query import parse_query
+from qa_app.structure.reports import title_org
 from qa_app.text import regions
+from qa_app.text.names import orgs
 from qa_app.text.tokens import make_tokenizer
 
 
@@ -50,6 +52,15 @@ def test_a_stem_that_is_an_everyday_word_is_known_as_one() -> None:
     assert not regions.word_like("岳阳") and not regions.word_like("渌口")
     assert regions.is_place("湘潭") and regions.is_place("临澧县")
     assert regions.is_place("新建") is False and regions.is_place("美国") is None
+
+
+def test_a_name_begins_where_its_division_does() -> None:
+    # a table cell run into the name: the grammar reads "数绩效指标稷山县" as the region, the gazetteer 稷山县
+    assert list(orgs("数绩效指标稷山县医疗保险服务中心")) == [("稷山县医疗保险服务中心", ("稷山县",))]
+    assert list(orgs("关于长沙市信访局")) == [("长沙市信访局", ("长沙市",))]
+    assert title_org("2024年度株洲市渌口区信访局整体支出绩效自评报告") == ("株洲市渌口区信访局", ("株洲市", "渌口区"))
+    # a region the gazetteer does not know keeps the grammar's reading
+    assert list(orgs("高新区财政局")) == [("高新区财政局", ("高新区",))]
 
 
 @pytest.fixture(scope="module")

@@ -86,6 +86,16 @@ def test_unsafe_stems_are_no_aliases(catalog: Catalog) -> None:
         assert word not in catalog.aliases, word
 
 
+def test_the_regions_that_hold_a_report_agree_with_it() -> None:
+    # a report titled without its city: the city and province in a question are its own, not unknown places
+    catalog = Catalog.from_reports(pd.DataFrame({"org": ["渌口区信访局"], "region": ["渌口区"], "year": [2022]}))
+    tokenizer = make_tokenizer()
+    for question in ("株洲市渌口区信访局2022年基本支出", "湖南省株洲市渌口区信访局2022年基本支出"):
+        query = parse_query(question, catalog, tokenizer)
+        assert query.orgs == {"渌口区信访局"} and query.unknown == "", question
+    assert parse_query("衡阳市渌口区信访局2022年基本支出", catalog, tokenizer).unknown == "衡阳市"
+
+
 def test_a_stem_that_says_another_place_is_unknown(catalog: Catalog, tokenizer) -> None:
     query = parse_query("湘潭信访局2024年基本支出", catalog, tokenizer)
     assert query.orgs == frozenset() and query.unknown == "湘潭"

@@ -27,6 +27,9 @@ def test_divisions_are_facts_of_the_gazetteer() -> None:
     assert {"湖南省", "湖南"} <= regions.parents(("岳阳市",))
     assert {"湖南省", "株洲市"} <= regions.parents(("株洲市", "渌口区"))
     assert regions.holds("湖南", ("岳阳市",)) and not regions.holds("湖北省", ("岳阳市",))
+    # a stem says the division of the highest level bearing it, when that level has one
+    assert regions.full_form("岳阳") == "岳阳市" and regions.full_form("湘潭") == "湘潭市"
+    assert regions.full_form("红河") == "红河哈尼族彝族自治州" and regions.full_form("和平") == ""
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ others without (十堰市张湾区财政局, 张湾区财政局) is reached by e
 qa_app.search.query reads a question against it.
 
 A stem is an alias only when the gazetteer (qa_app.text.regions) says it names that region alone: 湘潭 is
-湘潭市, so it never names 湘潭县's bureau; 和平 and 城关 name several districts; 高新区 is no division. A
-county's stem that is an everyday word (新建) is no alias on its own, only in front of the body's name. The
+湘潭市, so it never names 湘潭县's bureau; 和平 and 城关 name several districts. On its own it must also be
+no everyday word (新建) and name a division (高新 of 高新区 is none); in front of the body's name a region
+the gazetteer lacks keeps the grammar's stem. The
 provinces and cities that hold an organisation's region (湖南省 of 岳阳市) are its `parents`: named in a
 question beside it, they agree with it.
 """
@@ -82,7 +83,7 @@ class Catalog:
             shorter[org] = names - {org}
             for name in list(names):  # "岳阳市信访局" → "岳阳信访局"
                 for part in parts:
-                    if name.startswith(part) and (stem := gazetteer.stem(part)):
+                    if name.startswith(part) and (stem := _front_stem(part)):
                         names.add(stem + name[len(part) :])
             for name in list(names):  # "宜黄县人力资源和社会保障局" → "宜黄县人社局"
                 names |= short_names(name)
@@ -128,6 +129,12 @@ class Catalog:
     def body(self, org: str) -> frozenset[str]:
         """Every name the organisation `org` has in the corpus (十堰市张湾区财政局 and 张湾区财政局)."""
         return self.bodies.get(org, frozenset({org}))
+
+
+def _front_stem(region: str) -> str:
+    """The stem that stands for `region` in front of a body's name ("岳阳信访局"): the gazetteer's when it knows
+    the region (none for 湘潭县: 湘潭 is 湘潭市), else the grammar's (a region it lacks: 青禾县 → 青禾一中)."""
+    return gazetteer.stem(region) if gazetteer.is_division(region) else region_stem(region)
 
 
 def _same_bodies(shorter: dict[str, set[str]]) -> dict[str, set[str]]:

@@ -54,6 +54,7 @@ class Division:
 class Gazetteer:
     by_name: dict[str, tuple[Division, ...]]  # every name a division goes by → the divisions of that name
     by_short: dict[str, tuple[Division, ...]]  # a stem → the current divisions whose short name it is
+    longest: int = 0  # characters of the longest name
 
     @classmethod
     def of_csv(cls, text: str) -> Gazetteer:
@@ -84,7 +85,11 @@ class Gazetteer:
                 by_name.setdefault(n, []).append(d)
             if d.current and d.short:
                 by_short.setdefault(d.short, []).append(d)
-        return cls({k: tuple(v) for k, v in by_name.items()}, {k: tuple(v) for k, v in by_short.items()})
+        return cls(
+            {k: tuple(v) for k, v in by_name.items()},
+            {k: tuple(v) for k, v in by_short.items()},
+            max(map(len, by_name), default=0),
+        )
 
     def divisions(self, name: str) -> tuple[Division, ...]:
         """The divisions of that name: today's if it is a name of today, else those it was the name of."""
@@ -157,6 +162,13 @@ def word_like(stem: str) -> bool:
     return said is not None and said.level == COUNTY and is_word(stem)
 
 
+def full_form(stem: str) -> str:
+    """The full name of the one division a stem says ("岳阳" → "岳阳市", "红河" → 红河哈尼族彝族自治州), or ""
+    when it says several (和平) or none."""
+    said = gazetteer().says(stem)
+    return said.name if said else ""
+
+
 def says_other(word: str, region: str) -> bool:
     """Whether the stem `word` says a division other than `region`: 湘潭 beside 湘潭县 is 湘潭市."""
     said = gazetteer().says(word)
@@ -197,8 +209,7 @@ def _dictionary_tags() -> dict[str, str]:
 def named_in(text: str, min_chars: int) -> list[str]:
     """The division names `text` holds, longest first at each place, each at least `min_chars` long (a shorter
     one is too often a piece of words: 费县 of 缴费县级), never an everyday word (城区, 郊区)."""
-    by_name = gazetteer().by_name
-    longest = max(map(len, by_name), default=0)
+    by_name, longest = gazetteer().by_name, gazetteer().longest
     found, i = [], 0
     while i < len(text):
         for n in range(min(longest, len(text) - i), min_chars - 1, -1):

@@ -36,6 +36,7 @@ from qa_app.search.query import Query, own_name, parse_query
 from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Named, Within, intersect, search
 from qa_app.store.loader import Index, load_index
 from qa_app.store.manifest import built_stamp
+from qa_app.text import regions
 from qa_app.text.names import REGION_PART
 from qa_app.text.normalize import valid_utf8
 from qa_app.text.tokens import tokenize
@@ -136,8 +137,9 @@ class Engine:
         no organisation. A name that is no region also reaches the reports of an organisation whose name
         holds it (棠溪镇 of 贵池区棠溪镇人民政府) or that the question names too (a campus of 襄阳市中心医院).
         A region's name reaches no other organisation's report: 湘潭县's report that mentions 湘潭市 is not
-        湘潭市's, nor is a district's report its city's."""
-        place = bool(REGION_PART.fullmatch(name))
+        湘潭市's, nor is a district's report its city's; nor is a stem that says a place (湘潭 is 湘潭市)
+        a piece of 湘潭县信访局's name (qa_app.text.regions)."""
+        place = bool(REGION_PART.fullmatch(name)) or bool(regions.is_place(name))
         return [r for r in self._named.reports(name)
                 if not (org := self._report.at[r, "org"]) or (not place and (name in org or org in orgs))]  # fmt: skip
 

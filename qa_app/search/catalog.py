@@ -6,6 +6,13 @@ stem ("岳阳", "渌口"), each also with its department's short name ("宜黄�
 names are data, lexicon/departments.toml). One body titled in some reports with its city in front and in
 others without (十堰市张湾区财政局, 张湾区财政局) is reached by either name. Built once per index;
 qa_app.search.query reads a question against it.
+
+A stem is an alias only when the gazetteer (qa_app.text.regions) says it names that region alone: 湘潭 is
+湘潭市, so it never names 湘潭县's bureau; 和平 and 城关 name several districts. On its own it must also be
+no everyday word (新建) and name a division (高新 of 高新区 is none); in front of the body's name a region
+the gazetteer lacks keeps the grammar's stem. The
+provinces and cities that hold an organisation's region (湖南省 of 岳阳市) are its `parents`: named in a
+question beside it, they agree with it.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from qa_app import lexicon
+from qa_app.text import regions as gazetteer
 from qa_app.text.names import region_stem
 
 # The short forms people use for the official names of government departments (lexicon/departments.toml).
@@ -41,6 +49,7 @@ class Catalog:
     outer: frozenset[str]  # regions that hold an organisation only through an inner region (株洲市 › 渌口区)
     newest_year: int | None
     bodies: dict[str, frozenset[str]] = field(default_factory=dict)  # organisation → all its names, if several
+    parents: dict[str, frozenset[str]] = field(default_factory=dict)  # organisation → the regions that hold it
     newest_of: dict[str, int] = field(default_factory=dict)  # organisation → its newest report year
     alias_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     outer_pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -59,6 +68,7 @@ class Catalog:
         regions: set[str] = set()
         outer: set[str] = set()
         shorter: dict[str, set[str]] = {}  # organisation → its name without outer regions
+        parents: dict[str, set[str]] = {}  # organisation → the provinces and cities that hold its region
         for org, region in reports[["org", "region"]].drop_duplicates().itertuples(index=False):
             if not isinstance(org, str) or not org:
                 continue
@@ -73,17 +83,23 @@ class Catalog:
             shorter[org] = names - {org}
             for name in list(names):  # "岳阳市信访局" → "岳阳信访局"
                 for part in parts:
-                    if name.startswith(part) and (stem := region_stem(part)):
+                    if name.startswith(part) and (stem := _front_stem(part)):
                         names.add(stem + name[len(part) :])
             for name in list(names):  # "宜黄县人力资源和社会保障局" → "宜黄县人社局"
                 names |= short_names(name)
+            if parts:
+                parents.setdefault(org, set()).update(gazetteer.parents(tuple(parts)))
             for i, part in enumerate(parts):
-                stem = region_stem(part)
-                regions.update(p for p in (part, stem) if p)
+                stem = gazetteer.stem(part)
+                # the grammar's stem is a word of the corpus (never an unknown place) unless it says another
+                # place: 湘潭 beside 湘潭县 is 湘潭市, which the corpus lacks
+                said = region_stem(part)
+                regions.update(p for p in (part, stem, said) if p and not gazetteer.says_other(p, part))
+                bare = {part} | ({stem} if stem and not gazetteer.word_like(stem) else set())
                 if i == len(parts) - 1:  # only the innermost region names the organisation
-                    names.update(p for p in (part, stem) if p)
+                    names.update(bare)
                 else:
-                    outer.update(p for p in (part, stem) if p)
+                    outer.update(bare)
             for name in names:
                 aliases.setdefault(name, set()).add(org)
         same = _same_bodies(shorter)
@@ -97,6 +113,7 @@ class Catalog:
             outer=frozenset(outer - set(aliases)),
             newest_year=int(years.max()) if len(years) else None,
             bodies={o: frozenset(b) for o, b in same.items()},
+            parents={o: frozenset(p) for o, p in parents.items()},
             newest_of=newest_of,
         )
 
@@ -104,9 +121,20 @@ class Catalog:
     def orgs(self) -> frozenset[str]:
         return frozenset(o for v in self.aliases.values() for o in v)
 
+    def holding(self, orgs: Iterable[str]) -> frozenset[str]:
+        """The regions that hold all of `orgs` (湖南省, 湖南 for 岳阳市信访局): named beside them, they agree."""
+        held = [self.parents.get(o, frozenset()) for o in orgs]
+        return frozenset.intersection(*held) if held else frozenset()
+
     def body(self, org: str) -> frozenset[str]:
         """Every name the organisation `org` has in the corpus (十堰市张湾区财政局 and 张湾区财政局)."""
         return self.bodies.get(org, frozenset({org}))
+
+
+def _front_stem(region: str) -> str:
+    """The stem that stands for `region` in front of a body's name ("岳阳信访局"): the gazetteer's when it knows
+    the region (none for 湘潭县: 湘潭 is 湘潭市), else the grammar's (a region it lacks: 青禾县 → 青禾一中)."""
+    return gazetteer.stem(region) if gazetteer.is_division(region) else region_stem(region)
 
 
 def _same_bodies(shorter: dict[str, set[str]]) -> dict[str, set[str]]:

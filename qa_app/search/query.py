@@ -3,7 +3,10 @@
 Organisations are the aliases of the index's `Catalog` (qa_app.search.catalog). A place or a 局/厅/委 the
 corpus does not hold is reported as `unknown`, and so is another level of a known name ("湘潭市" beside
 湘潭县) or an outer region alone ("株洲市", which holds only 渌口区's bureau here), so that the answer says so
-instead of quoting another organisation's figure.
+instead of quoting another organisation's figure. The gazetteer (qa_app.text.regions) tells a place from a
+word: a division named in no report is unknown though jieba does not tag it a place; a stem that is an
+everyday word ("新建项目") is none; the province or city that holds a named organisation ("湖南省岳阳市信访局")
+agrees with it.
 Years: "2024", "2024年度", "二〇二四年", and 今年/去年/前年 counted
 from the year after the newest report (reports are written the year after the year they evaluate, so
 "去年" in that meeting is the newest report's year); "本年收入", "上年结转" are table labels, not years.
@@ -25,6 +28,7 @@ import jieba.posseg
 
 from qa_app import lexicon
 from qa_app.search.catalog import Catalog
+from qa_app.text import regions
 from qa_app.text.names import ORG_NAME, REGION_SUFFIX, region_stem
 from qa_app.text.normalize import normalize
 
@@ -166,22 +170,29 @@ def _longest_matches(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int
 
 # jieba's tags of a place (ns) and of an organisation (nt: 清华大学, 财政部), whose names scope a question.
 _NAME_FLAGS = ("ns", "nt")
+# A division's name found in a question without jieba's word for it has at least this many characters (湘潭县);
+# two-character ones (费县 of "缴费县级") are taken from jieba's words only.
+_DIVISION_MIN_CHARS = 3
 
 
 def _unknown_names(text: str, catalog: Catalog, pos: jieba.posseg.POSTokenizer) -> str:
     """A place or 局/厅/委 in `text` (known names already removed) that the corpus does not hold."""
     for m in ORG_NAME.finditer(text):
-        regions, organ = m.group(1), m.group(2)
-        if not any(r in catalog.regions for r in re.findall(rf".+?{REGION_SUFFIX}", regions)):
+        named, organ = m.group(1), m.group(2)
+        if not any(r in catalog.regions for r in re.findall(rf".+?{REGION_SUFFIX}", named)):
             return m.group(0)
         if _FOREIGN_ORGAN.search(organ):
             return m.group(0)
+    for name in regions.named_in(text, _DIVISION_MIN_CHARS):
+        if name not in catalog.regions:
+            return name
     for word in pos.cut(text):
         if (
             word.flag in _NAME_FLAGS
             and len(word.word) >= 2
             and word.word not in catalog.regions
             and not _MEASURE.match(word.word)
+            and regions.is_place(word.word) is not False  # "新建" of 新建项目 is a word, not 新建区
         ):
             return word.word
     return ""
@@ -239,6 +250,9 @@ def parse_query(question: str, catalog: Catalog, tokenizer: jieba.Tokenizer) -> 
     rest = named
     for start, end, _ in reversed(matches):
         rest = rest[:start] + " " + rest[end:]
+    # The province or city that holds the organisations named agrees with them: "湖南省岳阳市信访局".
+    for region in sorted(catalog.holding(orgs), key=len, reverse=True):
+        rest = rest.replace(region, " ")
     # A known region followed by another organ ("长沙市财政局") or a stem followed by another region level
     # ("湘潭市" is not 湘潭县) names what the corpus lacks; so does an outer region on its own ("株洲市"
     # holds only 渌口区's bureau here, and its figures are not the city's).

@@ -19,7 +19,7 @@ from qa_app.lexicon import load, ordered
 from qa_app.readers.base import Document
 from qa_app.structure.layout import Block, Layout
 from qa_app.text.headings import clean_line
-from qa_app.text.names import NAMED_BODY, REGION_PART, TITLE_ORG, orgs, parse_org
+from qa_app.text.names import NAMED_BODY, REGION_PART, TITLE_ORG, division_start, orgs, parse_org
 
 _WORDS = load("report_types")
 _NUMERALS = load("headings")["numerals"]
@@ -72,7 +72,9 @@ def title_org(title: str) -> tuple[str, tuple[str, ...]] | None:
     m = TITLE_ORG.match(head)
     if not m:
         return None
-    return m.group(0), tuple(REGION_PART.findall(m.group(1)))
+    skip = division_start(m.group(1))
+    start = m.start(1) + skip if skip else 0
+    return m.group(0)[start:], tuple(REGION_PART.findall(m.group(1)[skip:]))
 
 
 def report_type(title: str) -> str:

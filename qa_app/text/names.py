@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from qa_app.lexicon import load, ordered
+from qa_app.text.regions import is_division
 
 _WORDS = load("organisations")
 _CJK = r"\u4e00-\u9fff"
@@ -56,12 +57,25 @@ def _org_end(text: str, m: re.Match[str]) -> int:
     return longer.end()
 
 
+def division_start(regions: str) -> int:
+    """Where the regions the grammar read begin as a real division: the grammar takes what stands before a
+    name for part of it ("数绩效指标稷山县" of a table cell run into the name), the gazetteer
+    (qa_app.text.regions) knows the division is 稷山县. 0 when the first region is a division, or ends in none."""
+    first = REGION_PART.match(regions)
+    if not first or is_division(first.group()):
+        return 0
+    part = first.group()
+    return next((k for k in range(1, len(part) - 1) if REGION_PART.fullmatch(part[k:]) and is_division(part[k:])), 0)
+
+
 def orgs(text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
     """Every organisation name in `text`, each with its region path, the longest sensible name at each place."""
     pos = 0
     while m := ORG_NAME.search(text, pos):
         end = _org_end(text, m)
-        yield text[m.start() : end], tuple(REGION_PART.findall(m.group(1)))
+        skip = division_start(m.group(1))
+        start = m.start(1) + skip if skip else m.start()
+        yield text[start:end], tuple(REGION_PART.findall(m.group(1)[skip:]))
         pos = end
 
 

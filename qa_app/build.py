@@ -2,8 +2,10 @@
 
 A file whose bytes, reading code and reading settings are those of the last build keeps its rows of the
 last index (sections, figures, vectors); only new or changed files are read and embedded. So `make run`
-after an edit, or an upload in the app, costs the new file, not the corpus. A file lock serialises builds
-(the app's upload and a `qa-app build` in a terminal): the second waits, then reuses what the first wrote.
+after an edit, or an upload in the app, costs the new file, not the corpus. A file's corrections
+(qa_app.corrections: organisation and year set by hand in the corpus's 报告信息.toml) decide its rows too: a
+changed entry reads that file again, and only it. A file lock serialises builds (the app's upload and a
+`qa-app build` in a terminal): the second waits, then reuses what the first wrote.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from filelock import FileLock, Timeout
 
 from qa_app import versions
 from qa_app.config import Settings
+from qa_app.corrections import FILE_NAME, Correction, of_file, read_corrections, records
 from qa_app.embed import embedder_id, get_embedder
 from qa_app.faults import reached
 from qa_app.pipeline import FileResult
@@ -73,7 +76,9 @@ class BuildReport:
 
 
 def corpus_files(corpus: Path) -> list[Path]:
-    return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
+    """The reports of the corpus: every file but hidden ones and the corrections file beside them."""
+    skip = corpus / FILE_NAME
+    return sorted(p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".") and p != skip)
 
 
 def reading_key(settings: Settings) -> dict:
@@ -110,6 +115,13 @@ def index_state(settings: Settings) -> IndexState:
     for name, path in present.items():
         if file_sha256(path) != known[name]:
             return IndexState(False, f"{name} changed since the index was built")
+    try:
+        corrections = read_corrections(settings.corpus_dir)
+    except ValueError as exc:
+        return IndexState(False, str(exc))
+    for name, entry in manifest.get("files", {}).items():
+        if not entry.get("copy_of") and entry.get("corrections", {}) != records(of_file(corrections, name)):
+            return IndexState(False, f"the {FILE_NAME} entry of {name} changed since the index was built")
     return IndexState(True, "")
 
 
@@ -155,6 +167,10 @@ def build_index(
     if not settings.corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {settings.corpus_dir}")
     with build_lock(settings.index_dir, waiting):
+        try:
+            corrections = read_corrections(settings.corpus_dir)
+        except ValueError as exc:
+            raise BuildError(str(exc)) from exc
         embedder = get_embedder(settings.embedder)
         old_tables, old_files, old_failures = _previous(settings)
         paths = corpus_files(settings.corpus_dir)
@@ -167,18 +183,19 @@ def build_index(
             name = path.relative_to(settings.corpus_dir).as_posix()
             sha = file_sha256(path)
             old = old_files.get(name, {})
+            mine = of_file(corrections, name)
             if not _inside(path, settings.corpus_dir):
                 failures.append(Failure(name, OUTSIDE, sha))
             elif sha in first_of:
                 copies[name] = first_of[sha]  # the same report under two names: read once, both names kept
             else:
                 first_of[sha] = name
-                if old.get("sha256") == sha and not old.get("copy_of"):
+                if old.get("sha256") == sha and not old.get("copy_of") and old.get("corrections", {}) == records(mine):
                     reused.append(name)
                 elif name in old_failures and old_failures[name].sha256 == sha:
                     failures.append(old_failures[name])
                 else:
-                    failures.extend(_read(path, name, sha, settings, read))
+                    failures.extend(_read(path, name, sha, settings, read, mine))
             if progress:
                 progress("reading reports", n, len(paths))
         tables = frames(read)
@@ -197,6 +214,9 @@ def build_index(
             reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
             raise BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
         files = {name: old_files[name] for name in reused} | file_entries(read)
+        for result in read:
+            if mine := records(of_file(corrections, result.doc.name)):
+                files[result.doc.name]["corrections"] = mine
         files |= {
             name: {"sha256": files[original]["sha256"], "copy_of": original}
             for name, original in copies.items()
@@ -228,7 +248,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileResult]) -> list[Failure]:
+def _read(
+    path: Path, name: str, sha: str, settings: Settings, out: list[FileResult], corrections: dict[str, Correction]
+) -> list[Failure]:
     """Read one file into `out`, or name why not; `process_file` reads it in the reading child.
 
     So a file that unpacks to gigabytes, or hangs the reader, is refused (qa_app.readers.bounds and
@@ -236,7 +258,7 @@ def _read(path: Path, name: str, sha: str, settings: Settings, out: list[FileRes
     of the corpus go on.
     """
     try:
-        out.append(process_file(path, settings, name))
+        out.append(process_file(path, settings, name, corrections))
     except IngestError as exc:
         return [Failure(name, str(exc), sha)]
     except Exception as exc:  # a reader bug on one file must not lose the others

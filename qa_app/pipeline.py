@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa_app.config import Settings
+from qa_app.corrections import Correction, correct
 from qa_app.extract.figures import Figure, extract_figures
 from qa_app.readers import Document, read_document
 from qa_app.structure.chunk import Chunk, chunk_report, sections
@@ -24,9 +25,10 @@ class FileResult:
     seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
 
-def process_document(doc: Document, settings: Settings) -> FileResult:
+def process_document(doc: Document, settings: Settings, corrections: dict[str, Correction] | None = None) -> FileResult:
+    """`corrections` (qa_app.corrections) set organisation and year by hand before anything derives from them."""
     layout = parse_layout(doc.norm.text)
-    reports = split_reports(doc, layout)
+    reports = correct(split_reports(doc, layout), corrections or {})
     chunks: list[Chunk] = []
     figures: list[Figure] = []
     on_figures = 0.0
@@ -40,10 +42,12 @@ def process_document(doc: Document, settings: Settings) -> FileResult:
     return FileResult(doc, reports, chunks, figures, {"figures": on_figures})
 
 
-def process_file_here(path: Path, settings: Settings, name: str | None = None) -> FileResult:
+def process_file_here(
+    path: Path, settings: Settings, name: str | None = None, corrections: dict[str, Correction] | None = None
+) -> FileResult:
     """Read and split one file in this process: the reading child's work (qa_app.sandbox); the bounds still apply."""
     t0 = time.perf_counter()
     doc = read_document(path, name, settings.max_file_bytes, settings)
-    result = process_document(doc, settings)
+    result = process_document(doc, settings, corrections)
     reading = time.perf_counter() - t0 - result.seconds["figures"]
     return replace(result, seconds={"reading": reading, **result.seconds})

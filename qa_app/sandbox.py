@@ -28,6 +28,7 @@ from qa_app.readers.base import IngestError
 from qa_app.readers.bounds import BLOCK, mb
 
 if TYPE_CHECKING:
+    from qa_app.corrections import Correction
     from qa_app.pipeline import FileResult
 
 _HEADER = struct.Struct("!Q")  # each message on the pipes: its length, then the pickle
@@ -44,7 +45,7 @@ def memory_refusal(settings: Settings) -> IngestError:
 
 
 def serve() -> None:
-    """The child's loop: read (path, name, settings) requests from stdin, answer each with a pickle.
+    """The child's loop: read (path, name, settings, corrections) requests from stdin, answer each with a pickle.
 
     The readers are imported once, before the memory limit is set, so every file pays only for itself.
     The answer is ("ok", FileResult) or ("error", exception); after a MemoryError the child answers and
@@ -66,13 +67,13 @@ def serve() -> None:
     sys.stdout = sys.stderr  # nothing a reader prints may corrupt the answers
     limit_set = 0
     while header := requests.read(_HEADER.size):
-        path, name, settings = pickle.loads(requests.read(_HEADER.unpack(header)[0]))
+        path, name, settings, corrections = pickle.loads(requests.read(_HEADER.unpack(header)[0]))
         if settings.read_memory_bytes != limit_set:
             limit_set = settings.read_memory_bytes
             resource.setrlimit(resource.RLIMIT_AS, (limit_set, resource.getrlimit(resource.RLIMIT_AS)[1]))
         Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
         try:
-            body = _answer(Path(path), settings, name)
+            body = _answer(Path(path), settings, name, corrections)
         except MemoryError:  # even the answer could not be made: the exit code says it
             os._exit(_OUT_OF_MEMORY)
         answers.write(_HEADER.pack(len(body)) + body)
@@ -81,13 +82,13 @@ def serve() -> None:
             return  # a fresh child for the next file, not one whose heap is in pieces
 
 
-def _answer(path: Path, settings: Settings, name: str | None) -> bytes:
+def _answer(path: Path, settings: Settings, name: str | None, corrections: dict[str, Correction]) -> bytes:
     """The pickled answer to one request; a MemoryError is turned into the refusal once its frames are gone."""
     from qa_app.pipeline import process_file_here
 
     out_of_memory = False
     try:
-        answer: tuple[str, object] = ("ok", process_file_here(path, settings, name))
+        answer: tuple[str, object] = ("ok", process_file_here(path, settings, name, corrections))
     except MemoryError:
         out_of_memory = True  # nothing allocated here: the file's objects are still held by the traceback
     except Exception as exc:
@@ -114,9 +115,11 @@ class ReadingChild:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()  # the app may read from several sessions; one file at a time
 
-    def read(self, path: Path, settings: Settings, name: str | None = None) -> FileResult:
+    def read(
+        self, path: Path, settings: Settings, name: str | None = None, corrections: dict[str, Correction] | None = None
+    ) -> FileResult:
         """`process_file_here` in the child; raises IngestError (or the reader's own error) as it would."""
-        request = pickle.dumps((str(path), name, settings), protocol=pickle.HIGHEST_PROTOCOL)
+        request = pickle.dumps((str(path), name, settings, corrections or {}), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             proc = self._running()
             try:
@@ -192,11 +195,14 @@ class ReadingChild:
 _child = ReadingChild()
 
 
-def process_file(path: Path, settings: Settings, name: str | None = None) -> FileResult:
+def process_file(
+    path: Path, settings: Settings, name: str | None = None, corrections: dict[str, Correction] | None = None
+) -> FileResult:
     """Read and split one file (qa_app.pipeline) in the reading child, under its memory limit and timeout.
 
     Whatever a file unpacks to, it can only take down the child: this process gets the result, or an
     IngestError with a plain reason when the file cannot be read or is refused. The build and the app's
-    upload check read every file through here.
+    upload check read every file through here. `corrections` (qa_app.corrections) are the file's organisation
+    and year set by hand.
     """
-    return _child.read(path, settings, name)
+    return _child.read(path, settings, name, corrections)

@@ -22,11 +22,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import streamlit as st
 
 from qa_app.answer.contract import Answer
 from qa_app.build import SUFFIXES, BuildError, BuildReport, build_index, safe_name, save_upload
 from qa_app.config import Settings, load_settings
+from qa_app.corrections import FILE_NAME, CorrectionError, checked, read_corrections, save_correction
 from qa_app.embed import get_embedder
 from qa_app.embed.base import EmbedderUnavailable
 from qa_app.engine import Engine
@@ -256,8 +258,9 @@ def figures_view(engine: Engine, within: Within) -> None:
     right.download_button("下载 Excel", lambda: to_excel(download), "数字.xlsx", XLSX, on_click="ignore", key="xlsx")
 
 
-def documents_view(engine: Engine, within: Within) -> None:
+def documents_view(engine: Engine, within: Within, settings: Settings) -> None:
     index = engine.index
+    corrections_panel(engine, settings)
     listing = within.keep(
         documents_frame(index.documents, index.reports, index.chunks, index.figures).rename(
             columns={"单位": "org", "年度": "year"}
@@ -279,6 +282,68 @@ def documents_view(engine: Engine, within: Within) -> None:
         here = at is not None and int(row["start"]) <= at < int(row["end"])
         with st.expander(("📍 " if here else "") + (plain(section) or "（开头）"), expanded=here):
             st.html(text_html(text[int(row["start"]) : int(row["end"])]))
+
+
+def corrections_panel(engine: Engine, settings: Settings) -> None:
+    """A form for each report read without an organisation or a year (and each one corrected before).
+
+    Saved into the corpus's 报告信息.toml (qa_app.corrections), then the index is rebuilt as after an upload:
+    only that file is read again, and the name reaches the 单位 filter, the catalog and retrieval.
+    """
+    log: list[tuple[str, str]] = st.session_state.setdefault("correction_log", [])
+    for kind, message in reversed(log):
+        (st.success if kind == "ok" else st.error)(plain(message), icon="✅" if kind == "ok" else "⛔")
+    try:
+        corrected = read_corrections(settings.corpus_dir)
+    except ValueError as exc:
+        st.error(plain(f"{FILE_NAME} 无法读取，请改正或删除它：{exc}"))
+        return
+    reports = engine.index.reports
+    missing = (reports["org"].fillna("") == "") | reports["year"].isna()
+    shown = reports[missing | reports["doc"].isin(corrected) | reports["report_id"].isin(corrected)]
+    if shown.empty:
+        return
+    per_file = reports.groupby("doc").size()
+    label = f"补充单位和年度（{int(missing.sum())} 份报告缺少单位或年度）" if missing.any() else "已补充的单位和年度"
+    with st.expander(label, expanded=bool(missing.any())):
+        st.caption(
+            plain(
+                f"读取时没有找到的单位或年度可在这里填写：保存到语料目录的 {FILE_NAME}，"
+                "并重新建立索引（只重新读取这份报告的文件）。"
+            )
+        )
+        for row in shown.itertuples(index=False):
+            rid = row.report_id
+            # A file of one report is corrected as a whole; one report of several by its id ("name#n").
+            key = row.doc if per_file[row.doc] == 1 else rid
+            year = "" if pd.isna(row.year) else str(int(row.year))
+            with st.form(f"correct-{rid}", border=True):
+                st.caption(plain(f"{row.title} · 文件 {row.doc}"))
+                left, right = st.columns([3, 1])
+                org_text = left.text_input("单位", row.org or "", 80, f"org-{rid}", placeholder="例如：湘潭县信访局")
+                year_text = right.text_input("年度", year, 8, f"year-{rid}", placeholder="例如：2024")
+                if st.form_submit_button("保存"):
+                    save_and_rebuild(settings, key, org_text, year_text, log)
+
+
+def save_and_rebuild(settings: Settings, key: str, org: str, year: str, log: list[tuple[str, str]]) -> None:
+    """Check what was typed, save it beside the corpus, rebuild; the outcome is said in Chinese."""
+    try:
+        correction = checked(org, year)
+    except CorrectionError as exc:
+        st.error(plain(f"未保存：{exc}"), icon="⛔")
+        return
+    save_correction(settings.corpus_dir, key, correction)
+    try:
+        report = build_with_progress(settings)
+    except Exception as exc:  # the correction is saved; the previous index keeps answering
+        why = f"{type(exc).__name__}：{chinese_reason(str(exc))}"
+        log.append(("error", f"已保存，但建立索引失败（{why}），原索引仍可使用。"))
+    else:
+        again = "、".join(r.doc.name for r in report.read) or "无"
+        what = f"{key} 的单位为 {correction.org}，年度为 {correction.year}年"
+        log.append(("ok", f"已保存：{what}；索引已更新（重新读取：{again}）。"))
+    st.rerun()
 
 
 def upload_view(settings: Settings) -> None:
@@ -341,7 +406,8 @@ def upload_outcome(report: BuildReport, saved: list[str]) -> list[tuple[str, str
         if name in read:
             r = read[name]
             who = "；".join(f"{rep.org or '单位不详'} {rep.year or '年度不详'} {rep.type}" for rep in r.reports)
-            out.append(("ok", f"{name}：已加入（{who}；{len(r.chunks)} 段，{len(r.figures)} 个数字）"))
+            hint = "可在“报告”页补充单位和年度。" if any(not rep.org or rep.year is None for rep in r.reports) else ""
+            out.append(("ok", f"{name}：已加入（{who}；{len(r.chunks)} 段，{len(r.figures)} 个数字）{hint}"))
         elif name in failed:
             out.append(("error", f"{name}：已拒绝，{chinese_reason(failed[name])}"))
         else:
@@ -427,7 +493,7 @@ def main() -> None:
     elif view == "数字":
         figures_view(engine, within)
     elif view == "报告":
-        documents_view(engine, within)
+        documents_view(engine, within, settings)
     else:
         upload_view(settings)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import replace as dc_replace
+from dataclasses import replace
 
 from qa_app.config import Settings
 from qa_app.extract.model import RawFigure, canonical_unit
@@ -388,7 +388,7 @@ def scan_prose(
         text_end = m.end() if m.group(3) else m.start(1) + len(number) + len(approx)
         if found and not between.strip() and found[-1].unit == unit and (columns := _target_columns(view, start)):
             base = found[-1].metric.rpartition("·")[0] or found[-1].metric  # "5亿元5亿元6.47亿元": side by side
-            found[-1] = dc_replace(found[-1], metric=f"{base}·{columns[0]}")
+            found[-1] = replace(found[-1], metric=f"{base}·{columns[0]}")
             metric = f"{base}·{columns[1]}"
         found.append(RawFigure(start, text_end, number, unit, metric, period, fig_year, "text", (sent_start, sent_end)))
         last_end = text_end

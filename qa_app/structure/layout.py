@@ -205,8 +205,7 @@ SCORE_UNIT = _UNITS["score_unit"]
 _SCORE = re.compile(f"({ordered(_UNITS['score_labels'])}|^{SCORE_UNIT}$)")
 _HAS_NUMBER_WITH_UNIT = re.compile(rf"\d({UNIT_ALT})")
 CAPTION_UNIT = re.compile(rf"单位\s*[:：]\s*({UNIT_ALT})")
-_CAPTION_UNIT = CAPTION_UNIT
-_UNIT_LINE = re.compile(rf"^[(（]?\s*(?:{ordered(_UNITS['unit_line_leads'])})?{_CAPTION_UNIT.pattern}\s*[)）]?$")
+_UNIT_LINE = re.compile(rf"^[(（]?\s*(?:{ordered(_UNITS['unit_line_leads'])})?{CAPTION_UNIT.pattern}\s*[)）]?$")
 _LABEL_LEAD = re.compile(f"^(?:{ordered(_UNITS['label_leads'])})?[:：]?")
 
 
@@ -300,7 +299,7 @@ def row_contexts(blocks: list[Block], captions: dict[int, Block]) -> dict[tuple[
     for b in blocks:
         if b.is_row:
             if b.table not in by_table:  # "单位：万元" or "（单位：万元）" just above a table
-                m = _CAPTION_UNIT.search(last_para)
+                m = CAPTION_UNIT.search(last_para)
                 caption_unit[b.table] = m.group(1) if m else ""
             by_table.setdefault(b.table, []).append(b)
             last_para = ""

@@ -21,7 +21,7 @@ from docx.shared import Pt
 from qa_app.answer.compose import shown
 from qa_app.ui.conversation import Turn
 from qa_app.ui.sources import Source
-from qa_app.ui.view import readable, spreadsheet_safe
+from qa_app.ui.view import figure_cells, readable, spreadsheet_safe
 
 TITLE = "绩效自评报告问答 · 对话记录"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,13 +87,7 @@ def _figure_rows(exchanges: list[Exchange]) -> pd.DataFrame:
                 {
                     "轮次": k,
                     "问题": ex.turn.question,
-                    "单位": f.org,
-                    "年度": f.year,
-                    "指标": f.metric,
-                    "数值": -f.value if f.direction == "down" else f.value,
-                    "计量单位": f.unit,
-                    "期间/增减": {"down": "减少", "up": "增加"}.get(f.direction, ""),
-                    "原文": shown(f),
+                    **figure_cells(f),
                     "引文": quote_of(src, ex.texts) if src else "",
                     "表格行": table_of(src) if src else "",
                     "报告": src.citation.title if src else "",

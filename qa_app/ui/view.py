@@ -14,7 +14,7 @@ import re
 import pandas as pd
 
 from qa_app.answer.compose import shown
-from qa_app.answer.contract import Answer
+from qa_app.answer.contract import Answer, FigureOut
 from qa_app.search.retrieve import Within
 from qa_app.ui.sources import Source, Span, TableQuote
 
@@ -96,18 +96,25 @@ def figure_headline(answer: Answer) -> tuple[str, str]:
     return who, shown(f)
 
 
+def figure_cells(f: FigureOut) -> dict[str, object]:
+    """A figure's cells in the answer table and the export: a decrease is signed and says 减少."""
+    return {
+        "单位": f.org,
+        "年度": f.year,
+        "指标": f.metric,
+        "数值": -f.value if f.direction == "down" else f.value,
+        "计量单位": f.unit,
+        "期间/增减": {"down": "减少", "up": "增加"}.get(f.direction, ""),
+        "原文": shown(f),
+    }
+
+
 def figures_frame(answer: Answer) -> pd.DataFrame:
     """The answer's figures as a table: one row per organisation and year, with its citation number."""
     return pd.DataFrame(
         [
             {
-                "单位": f.org,
-                "年度": f.year,
-                "指标": f.metric,
-                "数值": -f.value if f.direction == "down" else f.value,
-                "计量单位": f.unit,
-                "期间/增减": {"down": "减少", "up": "增加"}.get(f.direction, ""),
-                "原文": shown(f),
+                **figure_cells(f),
                 "读取方式": f"扫描件第{f.ocr_page}页（文字识别）" if f.ocr_page else "文字",
                 "出处": f"[{f.citation + 1}]",
             }

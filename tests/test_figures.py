@@ -570,3 +570,26 @@ def test_a_list_of_flows_is_one_label(tmp_path: Path) -> None:
         ("135.37万元", "年初预算一般公共预算收入、支出", "change"),
         ("78.07%", "年初预算一般公共预算收入、支出", "change"),
     ]
+
+
+def test_a_table_flattened_into_a_line_gives_each_column_its_cell(tmp_path: Path) -> None:
+    """A form sheet saved as text puts its column words and the rows under them on one line: the k-th cell
+    of the first row is the k-th column's figure, an amount in the unit declared before the words, a score
+    in 分. The line's numbers are no sentence's: none is read with the words before it as its label."""
+    body = (
+        "项目名称 乡村道路养护补助 主管部门 某某县交通运输局 项目资金 (万元) 年度资金总额 "
+        "全年预算数 全年执行数 分值 执行率 得分 120.50 118.20 10 98.09% 9.8 120.50 118.20 — 98.09% —\n"
+    )
+    assert figures(tmp_path, body) == [
+        ("120.50", 120.5, "万元", "全年预算数", "current"),
+        ("118.20", 118.2, "万元", "全年执行数", "current"),
+        ("10", 10.0, "分", "分值", "current"),
+        ("98.09%", 98.09, "%", "执行率", "current"),
+        ("9.8", 9.8, "分", "得分", "current"),
+    ]
+
+
+def test_cells_that_do_not_fill_whole_rows_under_the_column_words_are_not_assigned(tmp_path: Path) -> None:
+    """Two cells under three column words: which column each is cannot be told, so none is given one."""
+    body = "资金情况 (万元) 全年预算数 全年执行数 执行率 120.50 118.20\n"
+    assert [metric for _, _, _, metric, _ in figures(tmp_path, body)] == []

@@ -11,7 +11,7 @@ import bisect
 
 from qa_app.extract.model import Figure, RawFigure, parse_number
 from qa_app.extract.prose import hard_wrapped, scan_prose
-from qa_app.extract.tables import scan_row, scan_stacked
+from qa_app.extract.tables import scan_flat_rows, scan_row, scan_stacked
 from qa_app.readers.base import Document
 from qa_app.structure.chunk import Chunk, Section
 from qa_app.structure.layout import Block, Layout
@@ -48,6 +48,9 @@ def extract_figures(
             run.append(block)
     flush()
     raws.extend(scan_stacked(view, inside, report.year))
+    flat, cell_runs = scan_flat_rows(view, inside, report.year)
+    if cell_runs:  # a flattened row's numbers are its columns', not the words' before them
+        raws = [r for r in raws if not any(a <= r.view_start < b for a, b in cell_runs)] + flat
 
     starts = [c.view_start for c in chunks]
     units = [(u.view_start, " › ".join(u.heading)) for sec in sections for u in sec.units]

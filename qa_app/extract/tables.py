@@ -13,7 +13,15 @@ from dataclasses import replace
 from qa_app.extract.model import RawFigure, canonical_unit
 from qa_app.extract.prose import CARRIED_OVER, clean_label, says_nothing, scan_prose, short_label
 from qa_app.lexicon import load, ordered
-from qa_app.structure.layout import CAPTION_UNIT, NUMERIC_CELL, Block, RowContext, strip_paren_unit, unit_cell
+from qa_app.structure.layout import (
+    CAPTION_UNIT,
+    NUMERIC_CELL,
+    Block,
+    RowContext,
+    paren_unit,
+    strip_paren_unit,
+    unit_cell,
+)
 from qa_app.text.names import parse_org
 
 _WORDS = load("figure_words")["tables"]
@@ -31,6 +39,12 @@ _IN_WORDS = re.compile(r"[\u4e00-\u9fff]")  # a caption names its table in words
 # A label paragraph of a table saved one cell per paragraph is short, and its unit line stands within reach above.
 _MAX_STACKED_LABEL = 30
 _UNIT_REACH = 4000
+_MEASURE_WORDS = ordered(load("figure_words")["labels"]["measure_only"])
+_COLUMN_WORD = re.compile(
+    rf"^(?:(?:{_MEASURE_WORDS})+(?:{ordered(_WORDS['column_ends'])})|{ordered(load('units')['score_labels'])})$"
+)
+_PLACEHOLDERS = frozenset(_WORDS["placeholders"])
+_TOKEN = re.compile(r"\S+")
 _TABLE_NUMBER = re.compile(rf"^(?:{ordered(_WORDS['table_numbers'])})[\d{load('figure_words')['numerals']}-]*[:、.]?")
 
 
@@ -121,3 +135,51 @@ def scan_stacked(view: str, blocks: list[Block], year: int | None) -> list[RawFi
         quote = (before.start, end)
         found.append(RawFigure(block.start, end, block.text, unit, label, "current", year, "table", quote))
     return found
+
+
+def scan_flat_rows(view: str, blocks: list[Block], year: int | None) -> tuple[list[RawFigure], list[tuple[int, int]]]:
+    """A table flattened into a line of words (a sheet or PDF form saved as text): a run of column words and
+    the row of cells under them ("全年预算数 全年执行数 分值 执行率 得分 65.66 65.07 10 99% 9"). The k-th cell
+    is the k-th column's figure when the cells after the run come in whole rows of its width (10 cells under 5
+    words); only the first row is read, as the rows after it are named nowhere on the line. An amount takes
+    the unit the line declared before the run ("(万元)"), a score column 分. Returns the figures and the spans
+    of the cell runs, whose numbers are no sentence's."""
+    found: list[RawFigure] = []
+    spans: list[tuple[int, int]] = []
+    for block in blocks:
+        if block.is_row:
+            continue
+        tokens = list(_TOKEN.finditer(view, block.start, block.end))
+        i = 0
+        while i < len(tokens):
+            j = i
+            while j < len(tokens) and _COLUMN_WORD.match(tokens[j].group()):
+                j += 1
+            k = j - i
+            cells = j
+            while cells < len(tokens) and (
+                tokens[cells].group() in _PLACEHOLDERS or NUMERIC_CELL.match(tokens[cells].group())
+            ):
+                cells += 1
+            n = cells - j
+            if k < 3 or n == 0 or n % k:
+                i = max(j, i + 1)
+                continue
+            headers = tuple(t.group() for t in tokens[i:j])
+            declared = [u for t in tokens[:i] if (u := paren_unit(t.group()))]
+            ctx = RowContext(headers=headers, filled=("",) * k, unit=declared[-1] if declared else "")
+            quote = (tokens[i].start(), tokens[j + k - 1].end())
+            for col, tok in enumerate(tokens[j : j + k]):
+                m = NUMERIC_CELL.match(tok.group())
+                if not m:
+                    continue
+                unit = canonical_unit(m.group(2) or ctx.column_unit(col, tok.group()))
+                if unit:
+                    found.append(
+                        RawFigure(
+                            tok.start(), tok.end(), m.group(1), unit, headers[col], "current", year, "table", quote
+                        )
+                    )
+            spans.append((tokens[j].start(), tokens[cells - 1].end()))
+            i = cells
+    return found, spans

@@ -64,9 +64,20 @@ def test_meeting_citations_reload_exports_chart(seed_index: Path, tmp_path: Path
         box, body = chat_input(page).bounding_box(), second.bounding_box()
         assert box and body and (body["y"] + body["height"] <= box["y"] or body["y"] >= box["y"] + box["height"])
         page.screenshot(path=str(ARTIFACTS / "meeting-desktop-citation.png"))
+        # the copy button puts the figure with its organisation, year and source on the clipboard
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+        answer.get_by_role("button", name="复制回答和出处").click()
+        expect(answer.get_by_role("button", name="已复制")).to_be_visible(timeout=10_000)
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert all(part in copied for part in ("519.69万元", "湘潭县信访局", "2024", "信访救助支出519.69万元"))
 
         ask(page, "湘潭县历年信访救助支出", "284.14", timeout_ms=60_000)
-        expect(page.locator('[data-testid="stVegaLiteChart"]').last).to_be_visible(timeout=30_000)
+        chart = page.locator('[data-testid="stVegaLiteChart"]').last
+        expect(chart).to_be_visible(timeout=30_000)
+        # the drawn chart (Vega's SVG) runs the years, in order, along its x axis
+        expect(chart.locator("svg [aria-label^='X-axis']")).to_have_attribute(
+            "aria-label", re.compile(r"X-axis titled '年度' .*: 2023年, 2024年$"), timeout=15_000
+        )
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "meeting-desktop-series.png"))
         conversation = page.url
@@ -97,9 +108,23 @@ def test_meeting_citations_reload_exports_chart(seed_index: Path, tmp_path: Path
         phone.goto(conversation)
         expect(phone.get_by_text("519.69万元").first).to_be_visible(timeout=60_000)
         wait_idle(phone)
+        expect(phone.locator('[data-testid="stSkeleton"]')).to_have_count(0, timeout=30_000)  # drawn, not placeholders
+        expect(phone.get_by_role("button", name="导出Excel")).to_be_visible()
         phone.screenshot(path=str(ARTIFACTS / "meeting-phone-conversation.png"))
         answer = ask(phone, "那2023年呢？", "284.14万元", timeout_ms=60_000)  # follows up on the stored turns
         citation(answer, 1)
         phone.wait_for_timeout(500)
         phone.screenshot(path=str(ARTIFACTS / "meeting-phone-citation.png"))
+        # the three buttons under the conversation stand in one row on the phone, not stacked
+        row = phone.locator(".st-key-qa-actions")
+        expect(row.get_by_role("button", name="清空对话")).to_be_visible()
+        # read at one instant: the chat may still be scrolling to its end
+        tops = row.evaluate(
+            "e => [...e.querySelectorAll('button')].filter(b => b.offsetHeight)"  # not the tooltip's hidden copy
+            ".map(b => [b.innerText, b.getBoundingClientRect().top])"
+        )
+        assert {t for _, t in tops} == {tops[0][1]}, tops
+        assert {n for n, _ in tops} >= {"导出Excel", "导出Word", "清空对话"}, tops
+        phone.get_by_role("button", name="清空对话").scroll_into_view_if_needed()
+        phone.screenshot(path=str(ARTIFACTS / "meeting-phone-buttons.png"))
         browser.close()

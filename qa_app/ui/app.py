@@ -220,12 +220,12 @@ def chat_view(engine: Engine, within: Within, store: ConversationStore) -> None:
     focus_input("focus")
     if turns:
         zone = ZoneInfo(engine.settings.display_timezone)
-        left, middle, right = st.columns(3)
-        left.download_button("导出Excel", lambda: conversation_excel(exchanges, zone), XLSX_NAME, XLSX,
-                             on_click="ignore", key="export-xlsx")  # fmt: skip
-        middle.download_button("导出Word", lambda: conversation_word(exchanges, zone), DOCX_NAME, DOCX,
-                               on_click="ignore", key="export-docx")  # fmt: skip
-        right.button("清空对话", key="clear", on_click=new_conversation, help="开始新的对话；原对话仍保存在它的链接下")
+        row = st.container(horizontal=True, key="qa-actions")  # one row on a phone too (page.CSS; columns stack)
+        row.download_button("导出Excel", lambda: conversation_excel(exchanges, zone), XLSX_NAME, XLSX,
+                            on_click="ignore", key="export-xlsx")  # fmt: skip
+        row.download_button("导出Word", lambda: conversation_word(exchanges, zone), DOCX_NAME, DOCX,
+                            on_click="ignore", key="export-docx")  # fmt: skip
+        row.button("清空对话", key="clear", on_click=new_conversation, help="开始新的对话；原对话仍保存在它的链接下")
 
 
 # --- figures, documents, upload ------------------------------------------------------------------------------

@@ -18,6 +18,16 @@ CSS = """
 .qa-table .qa-short { white-space: nowrap; }
 .qa-table mark, .qa-source mark { background: #ffe066; padding: 0 0.1rem; }
 .qa-small { color: #888; font-size: 0.75rem; }
+.qa-swipe { display: none; color: #888; font-size: 0.75rem; }
+@media (max-width: 640px) { .qa-swipe { display: block; } }
+/* the conversation's buttons stay one row on a phone, where Streamlit stacks a row's elements */
+.st-key-qa-actions { display: flex !important; flex-direction: row !important; flex-wrap: wrap; gap: 0.5rem; }
+.st-key-qa-actions > div { width: auto !important; flex: 0 0 auto !important; }
+/* Streamlit's uploader speaks English and no setting changes it: its words are replaced here (the limits are
+   said in Chinese under it, by the upload view) */
+[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件（或拖到这里）"; }
 @media print {
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header, [data-testid="stHeader"],
   [data-testid="stToolbar"], [data-testid="stBottom"], [data-testid="stChatInput"], .stButton,
@@ -32,6 +42,7 @@ CSS = """
   [data-testid="stDataFrame"], [data-testid="stDataFrame"] * { max-height: none !important;
     overflow: visible !important; }
   .qa-table-wrap { overflow: visible !important; }
+  .qa-swipe { display: none !important; }
 }
 </style>
 """

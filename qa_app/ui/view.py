@@ -23,6 +23,7 @@ _FORMULA = re.compile(r"^[=+@\t\r]|^-(?![\d.])")
 _CELL_BREAK = re.compile(r"[ \t]*\n\t+")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
 # A table cell this short is never wrapped (on a phone "信访救助基金" would stand one character a line).
+SWIPE_COLUMNS = 3  # a wider quoted row overflows a phone's width: the phone is told it scrolls
 SHORT_CELL = 16
 
 FIGURE_COLUMNS = ["org", "year", "period", "metric", "value", "unit", "text", "section", "doc"]
@@ -86,6 +87,7 @@ def table_html(table: TableQuote) -> str:
     return (
         '<div class="qa-table-wrap" style="overflow-x:auto"><table class="qa-table">'
         f"<thead>{head}</thead><tbody>{cells(table.row, 'td', table.marked)}</tbody></table></div>"
+        + ('<div class="qa-swipe">← 左右滑动查看整行 →</div>' if len(table.row) > SWIPE_COLUMNS else "")
     )
 
 
@@ -111,11 +113,12 @@ def figure_cells(f: FigureOut) -> dict[str, object]:
 
 def figures_frame(answer: Answer) -> pd.DataFrame:
     """The answer's figures as a table: one row per organisation and year, with its citation number."""
+    scanned = any(f.ocr_page for f in answer.figures)  # how a figure was read matters only for a scan
     return pd.DataFrame(
         [
             {
                 **figure_cells(f),
-                "读取方式": f"扫描件第{f.ocr_page}页（文字识别）" if f.ocr_page else "文字",
+                **({"读取方式": f"扫描件第{f.ocr_page}页（文字识别）" if f.ocr_page else "文字"} if scanned else {}),
                 "出处": f"[{f.citation + 1}]",
             }
             for f in answer.figures

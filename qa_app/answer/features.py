@@ -14,7 +14,7 @@ import numpy as np
 
 from qa_app.config import Ranking
 from qa_app.lexicon import load, ordered
-from qa_app.search.query import Query
+from qa_app.search.query import BUDGET_SYNONYMS, Query
 from qa_app.text.normalize import normalize
 from qa_app.text.tokens import CJK_RUN
 
@@ -34,6 +34,10 @@ _PAST_HEAD = re.compile(
 
 _SHARE = load("figure_words")["labels"]["share"]
 _SHARE_UNITS = ("%", "个百分点")
+# Each other name or wording of a figure → its first name ("总支出", "支出总额" → "支出合计"), longest first.
+_FIRST_NAME = {w: names[0] for names, wordings in BUDGET_SYNONYMS for w in (*names[1:], *wordings) if w != names[0]}
+_OTHER_NAME = re.compile("|".join(map(re.escape, sorted(_FIRST_NAME, key=len, reverse=True))))
+_SHARE_ASKED = re.compile(ordered(load("question_words")["units"]["share_wordings"]))
 _GENERIC_END = re.compile(f"(?:{ordered(_MEASURES['generic_heads'])})$")
 
 _FILLER = set("的了在是为和与及其之")
@@ -157,6 +161,12 @@ def anchoring(query: Query, rarity: Rarity) -> Callable[[str], float]:
     (人事代理经费支出 for 三公经费支出) is not one. The question's side is read once, for all its candidates.
     """
     asked = [(q, rarity.weight(q)) for q in map(bigram_set, (query.metric, query.terms[len(query.metric) :])) if q]
+    # A share asked ("基本支出所占比重") is anchored by what it is the share of, against a share label's own
+    # (the "基本支出" of "基本支出占总支出"), the words of the two wordings aside.
+    share_of = (
+        bigram_set(_SHARE_ASKED.split(query.metric, maxsplit=1)[0]) if _SHARE_ASKED.search(query.metric) else set()
+    )
+    share_weight = rarity.weight(share_of) if share_of else 0.0
 
     def anchored_label(label: str) -> float:
         lab = bigram_set(label)
@@ -165,6 +175,9 @@ def anchoring(query: Query, rarity: Rarity) -> Callable[[str], float]:
             for q, q_weight in asked:
                 shared = rarity.weight(q & lab)
                 best = max(best, shared / q_weight, shared / rarity.weight(lab))
+        if share_weight and _SHARE in label and (own := bigram_set(label.partition(_SHARE)[0])):
+            shared = rarity.weight(share_of & own)
+            best = max(best, min(shared / share_weight, shared / rarity.weight(own)))
         return best
 
     return anchored_label
@@ -175,10 +188,16 @@ def anchored(query: Query, label: str, rarity: Rarity) -> float:
     return anchoring(query, rarity)(label)
 
 
+def one_name(label: str) -> str:
+    """The label with each budget name written as its first name (budget_concepts.toml `synonyms`)."""
+    return _OTHER_NAME.sub(lambda m: _FIRST_NAME[m.group()], label) if _FIRST_NAME else label
+
+
 def likeness(a: str, b: str, rarity: Rarity) -> float:
     """How much of label `a` label `b` repeats, by rarity: one metric in different reports
-    ("信访救助支出", "信访救助基金·实际支出"), but not a generic "支出" for "基本支出"."""
-    x, y = bigram_set(a), bigram_set(b)
+    ("信访救助支出", "信访救助基金·实际支出"; "…占总支出", "…占支出总额": one name of a figure for all its
+    names), but not a generic "支出" for "基本支出"."""
+    x, y = bigram_set(one_name(a)), bigram_set(one_name(b))
     if not x or not y:
         return float(a == b)
     return rarity.weight(x & y) / rarity.weight(x)

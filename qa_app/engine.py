@@ -68,7 +68,11 @@ class Engine:
         self.example = _example(index.reports)
         titles = dict(zip(index.reports["report_id"], index.reports["title"].astype(str), strict=True))
         chunks = pa.Table.from_pandas(index.chunks[list(_PASSAGE_COLUMNS)], preserve_index=False)
-        self._composer = Composer(titles, index.texts, chunks, self.catalog, self._rarity, settings)
+        years = {
+            r: None if pd.isna(y) else int(y)
+            for r, y in zip(index.reports["report_id"], index.reports["year"], strict=True)
+        }
+        self._composer = Composer(titles, index.texts, chunks, self.catalog, self._rarity, settings, years)
         # A query vector is a function of its text alone (each text embedded on its own), so one asked before
         # is taken from here: a metric phrase ("基本支出") recurs across questions, and so do questions.
         self._query_vector = lru_cache(maxsize=settings.query_cache)(self._embed_one)
@@ -182,7 +186,9 @@ class Engine:
         if not hits:
             return not_found(query, passages, missing(query))
         if not query.wants_passage:
-            ranked = self._composer.newest_first(query, self._candidates(query, hits, clock))
+            ranked = self._composer.own_report_first(
+                self._composer.newest_first(query, self._candidates(query, hits, clock))
+            )
             if ranked and ranked[0].score >= self.settings.min_figure_score:
                 return self._composer.figure_answer(query, ranked, passages)
         if query.wants_figure:  # a number was asked for and none matches: say so, never a near miss

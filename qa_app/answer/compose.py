@@ -6,7 +6,7 @@ the index with its stored offsets, so it is verbatim in its source."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -78,6 +78,7 @@ class Composer:
     catalog: Catalog
     rarity: Rarity
     settings: Settings
+    report_years: dict[str, int | None] = field(default_factory=dict)  # report_id → the year it reports on
 
     def passages(self, hits: list[Hit], top: float) -> list[Passage]:
         rows = self.chunks.take([h.row for h in hits]).to_pydict()
@@ -115,6 +116,19 @@ class Composer:
         lead = next(k for k in same if ranked[k].year == newest)
         return [ranked[lead], *ranked[:lead], *ranked[lead + 1 :]]
 
+    def own_report_first(self, ranked: list[Scored]) -> list[Scored]:
+        """A figure of year Y that another year's report restates (上年, a comparison column) is cited from the
+        report of year Y when that report states the same value: there it is the report's own figure."""
+        if not ranked or ranked[0].year is None or self.report_years.get(ranked[0].report_id) == ranked[0].year:
+            return ranked
+        best, floor = ranked[0], self.settings.min_figure_score
+        body = self.catalog.body(best.org)
+        for k, f in enumerate(ranked[1:], 1):
+            if (f.score >= floor and f.value == best.value and f.unit == best.unit and f.year == best.year
+                    and f.org in body and self.report_years.get(f.report_id) == f.year):  # fmt: skip
+                return [f, *ranked[:k], *ranked[k + 1 :]]
+        return ranked
+
     def cite(self, doc: str, report_id: str, section: str, start: int, end: int, cites: list[Citation]) -> int:
         cite = Citation(doc, self.titles[report_id], section, start, end, self.texts[doc][start:end])
         if cite not in cites:
@@ -147,12 +161,13 @@ class Composer:
         several_years = len(query.years) > 1  # "2024年和2023年…"
         several_orgs = not query.orgs or len(query.orgs) > 1  # "各信访局…", "湘潭县和岳阳市…"
         known = best.year is not None
+        body = self.catalog.body(best.org)  # its other names are no other organisation
 
         def other(f: Scored) -> bool:
             """Another organisation or year (an unknown year is no other year) that the question left open."""
             same_year = known and f.year is not None and f.year == best.year
-            differs = f.org != best.org or (known and f.year is not None and not same_year)
-            open_year = (not query.years or several_years) and f.org == best.org
+            differs = f.org not in body or (known and f.year is not None and not same_year)
+            open_year = (not query.years or several_years) and f.org in body
             open_org = several_orgs and (not query.years or same_year)
             return (
                 f.score >= floor and f.unit == best.unit and (f.period == "change") == (best.period == "change")
@@ -165,8 +180,8 @@ class Composer:
         liked = [(like, f) for f in ranked[1:] if f.row not in leading and other(f)
                  if (like := likeness(best.metric, f.metric, self.rarity)) >= ranking.anchor]  # fmt: skip
         liked.sort(key=lambda lf: (-lf[0], -lf[1].score))
-        seen: set[tuple[str, int | None]] = set()
-        others = [f for _, f in liked if (f.org, f.year) not in seen and not seen.add((f.org, f.year))]
+        seen: set[tuple[frozenset[str], int | None]] = set()  # one figure per body (under any name) and year
+        others = [f for _, f in liked if (k := (self.catalog.body(f.org), f.year)) not in seen and not seen.add(k)]
         others = others[: ranking.max_other]
         others.sort(key=lambda f: (f.org, f.year is None, -(f.year or 0)))  # organisation, newest year first
         cites: list[Citation] = []

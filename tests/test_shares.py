@@ -1,5 +1,6 @@
-"""A share asked in any of its wordings ("所占比重", "占总支出的比例") is answered by the share the report states
-("基本支出占总支出"), and one share under its several names ("占总支出", "占支出总额") is one metric over years."""
+"""One figure under its several names. A share asked in any of its wordings ("所占比重", "占总支出的比例") is
+answered by the share the report states ("基本支出占总支出"); one share under several names ("占总支出",
+"占支出总额") is one metric over years; a total asked by one name (总支出) is the total written by another."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ REPORTS = {
     "2022.txt": "青禾县农业农村局2022年度部门整体支出绩效自评报告\n一、支出情况\n"
     "2022年本部门支出总额760.00万元，其中：基本支出418.00万元，占支出总额的55.00%；"
     "项目支出342.00万元，占支出总额的45.00%。\n",
+    "林业.txt": "青禾县林业局2023年度部门整体支出绩效自评报告\n一、支出情况\n"
+    "2023年全年支出500.00万元，其中三公经费支出12.00万元。\n",
 }
 
 
@@ -56,3 +59,9 @@ def test_one_figure_under_its_names_is_alike_whatever_the_corpus() -> None:
     rarity = Rarity.of_labels(["项目支出占总支出", "基本支出占总支出", "人员经费", "公用经费", "三公经费", "支出总额"])
     assert one_name("项目支出占总支出") == one_name("项目支出占支出总额")
     assert likeness("项目支出占支出总额", "项目支出占总支出", rarity) == 1.0
+
+
+def test_a_total_asked_by_one_name_is_the_total_written_by_another(engine: Engine) -> None:
+    """总支出 asked, 全年支出 written: both are 支出合计 (budget_concepts.toml); the 三公经费 part is not it."""
+    answer = engine.ask("青禾县林业局2023年总支出多少")
+    assert answer.found and answer.figures[0].value == 500.0

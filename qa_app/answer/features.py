@@ -168,6 +168,8 @@ def anchoring(query: Query, rarity: Rarity) -> Callable[[str], float]:
     )
     share_weight = rarity.weight(share_of) if share_of else 0.0
 
+    named = one_name(query.metric)  # 总支出 asked, "全年支出" written: both name 支出合计, and nothing more
+
     def anchored_label(label: str) -> float:
         lab = bigram_set(label)
         best = 0.0
@@ -175,6 +177,8 @@ def anchoring(query: Query, rarity: Rarity) -> Callable[[str], float]:
             for q, q_weight in asked:
                 shared = rarity.weight(q & lab)
                 best = max(best, shared / q_weight, shared / rarity.weight(lab))
+            if one_name(label) == named:
+                best = 1.0
         if share_weight and _SHARE in label and (own := bigram_set(label.partition(_SHARE)[0])):
             shared = rarity.weight(share_of & own)
             best = max(best, min(shared / share_weight, shared / rarity.weight(own)))

@@ -112,7 +112,7 @@ class Engine:
         else:
             rows = intersect(self._lookup.scope(query), everywhere, self._lookup.n)
         tokens = tokenize(query.norm, self.index.tokenizer)
-        hits = self._search(rows, tokens, qvec)
+        hits = self._composer.headed_first(query, self._search(rows, tokens, qvec))
         clock.lap("retrieve")
         # Without a scope (an organisation or year the corpus lacks) the closest sections come from anywhere.
         hits_shown = hits or self._search(everywhere, tokens, qvec)

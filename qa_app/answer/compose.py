@@ -66,6 +66,17 @@ def not_found(query: Query, passages: list[Passage], why: str) -> Answer:
     return Answer(query.text, False, why + tail, passages=passages)
 
 
+_MIN_HEADING = 3  # a heading the question names is a phrase ("存在的问题"), not a word such as 其他
+
+
+def headed_first(question: str, hits: list[Hit], sections: list[str]) -> list[Hit]:
+    """The hits whose section's heading the question names ("存在的问题是什么") first, in their order, then the
+    rest: the question asks for what stands under that heading, in every report of its scope, not for the
+    sections that merely sound like it (改进措施). `sections` are the hits' heading paths ("A › B")."""
+    named = [len(h) >= _MIN_HEADING and h in question for h in (s.rpartition(" › ")[2] for s in sections)]
+    return [h for h, n in zip(hits, named, strict=True) if n] + [h for h, n in zip(hits, named, strict=True) if not n]
+
+
 @dataclass(frozen=True)
 class Composer:
     """What composing an answer reads of the index: report titles, stored texts, sections (their columns as
@@ -208,6 +219,12 @@ class Composer:
             listed = "；".join(f"{who(f)}{label(f)} {shown(f)}{source_note(f)}[{f.citation + 1}]" for f in rest)
             lines.append(f"其他{what}：{listed}。")
         return Answer(query.text, True, "".join(lines), figures, cites, passages)
+
+    def headed_first(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """`headed_first` for a passage question, on the sections of `hits`."""
+        if not query.wants_passage or not hits:
+            return hits
+        return headed_first(query.norm, hits, self.chunks["section"].take([h.row for h in hits]).to_pylist())
 
     def passage_answer(self, query: Query, passages: list[Passage], top: Hit) -> Answer:
         # A passage answers only if it shares words with what was asked ("今天天气怎么样" shares none).

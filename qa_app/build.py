@@ -254,7 +254,8 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
             names_of: dict[str, list[str]] = {}
             for name, original in copies.items():
                 names_of.setdefault(original, []).append(name)
-            dim = _dim(client, settings)
+            same_model = manifest.get("embedder", {}).get("id") == embedder_id(settings.embedder)
+            dim = int(manifest["embedder"]["dim"]) if same_model else _dim(client, settings)
             _, stats, counts = pg_writer.write_generation(
                 conn,
                 frames(read),

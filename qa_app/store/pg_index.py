@@ -31,7 +31,7 @@ from qa_app.embed import embedder_id
 from qa_app.search.retrieve import Dense, top
 from qa_app.store.manifest import SCHEMA_VERSION, IndexUnavailable
 from qa_app.store.pg_copy import read_frame, read_vectors
-from qa_app.store.pg_server import connect
+from qa_app.store.pg_server import connect, has_embedded
 from qa_app.store.pg_writer import current_generation, read_manifest, schema_of
 from qa_app.text.tokens import bigram_terms, make_tokenizer
 
@@ -205,12 +205,16 @@ class PgIndex:
 
 def generation_of(settings: Settings) -> int:
     """The live generation (0: none), what an engine is cached by."""
+    if not settings.database_url and not has_embedded(settings.index_dir):
+        return 0  # no build made a database here: none is created just to say so
     with connect(settings) as conn:
         return current_generation(conn) or 0
 
 
 def load_pg_index(settings: Settings) -> PgIndex:
     """Open the live generation; refuses one built with another embedder, and says what to run without one."""
+    if not settings.database_url and not has_embedded(settings.index_dir):
+        raise IndexUnavailable(f"no index in {settings.index_dir}: run `qa-app build --backend postgres` first")
     try:
         conn = connect(settings, autocommit=True)
     except psycopg.OperationalError as exc:

@@ -52,7 +52,18 @@ def _embedded(pgdata: Path):  # -> pgserver.PostgresServer (imported late: only 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with pgserver.PostgresServer._lock:
         _drop_dead_handles(pgdata)
-    return pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    if not _running(pgdata):  # this process started it before, and it was stopped or killed since
+        with pgserver.PostgresServer._lock:
+            server.ensure_postgres_running()
+    return server
+
+
+def _running(pgdata: Path) -> bool:
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
 
 
 def _drop_dead_handles(pgdata: Path) -> None:

@@ -207,7 +207,7 @@ def build_index(
             tables,
             dict(sorted(files.items())),
             failures,
-            {k: str(v) for k, v in asdict(settings).items()},
+            _recorded(settings),
             embedder,
             progress,
             extra={"reading": reading_key(settings)},
@@ -226,7 +226,7 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
         corrections = read_corrections(settings.corpus_dir)
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
-    with pg_server.connect(settings) as conn:
+    with pg_server.connect(settings, autocommit=True) as conn:  # each transaction() a real one
         pg_writer.ensure_meta(conn)
         old_gen = pg_writer.current_generation(conn)
         manifest = pg_writer.read_manifest(conn, old_gen) if old_gen is not None else {}
@@ -264,7 +264,7 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
                 names_of,
                 dict(sorted(files.items())),
                 failures,
-                {k: str(v) for k, v in asdict(settings).items() if k != "database_url"},
+                _recorded(settings),
                 (embedder_id(settings.embedder), dim),
                 lambda texts, keys: dask_build.embed_texts(
                     client,
@@ -281,6 +281,11 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
     if not counts["chunks"]:
         raise BuildError(f"no readable report in {settings.corpus_dir}")
     return BuildReport(read, plan.reused, copies, failures, stats, counts)
+
+
+def _recorded(settings: Settings) -> dict[str, str]:
+    """The settings a manifest records: all but the database address, which may hold a password."""
+    return {k: str(v) for k, v in asdict(settings).items() if k != "database_url"}
 
 
 def _dim(client: object, settings: Settings) -> int:

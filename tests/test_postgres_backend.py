@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import bm25s
 import faiss
 import numpy as np
 import pandas as pd
@@ -110,8 +111,22 @@ def test_one_and_two_workers_build_the_same_index_as_the_folder(
     flat = faiss.read_index(str(seed_index / "vectors.faiss"))
     assert a["vectors"][1] == np.ascontiguousarray(stored_vectors(flat)).tobytes()
     assert a["metric_vectors"][1] == np.load(seed_index / "metrics.npy").tobytes()
-    data = np.load(seed_index / "bm25" / "data.csc.index.npy")
-    indices = np.load(seed_index / "bm25" / "indices.csc.index.npy")
-    postings = a["postings"][1]
-    assert np.array_equal(np.asarray([r for _, r, _ in postings]), indices)
-    assert np.array_equal(np.asarray([w for _, _, w in postings], np.float32), data)
+    # BM25: each term's postings (section row, float32 weight) are the folder's bm25s column of that term
+    bm25 = bm25s.BM25.load(str(seed_index / "bm25"))
+    csc = bm25.scores
+    term_of = {i: t for t, i in a["vocab"][1]}
+    assert sorted(term_of.values()) == sorted(bm25.vocab_dict)
+    theirs = {
+        term: (csc["indices"][csc["indptr"][j] : csc["indptr"][j + 1]].tolist(),
+               np.asarray(csc["data"][csc["indptr"][j] : csc["indptr"][j + 1]], np.float32).tobytes())
+        for term, j in bm25.vocab_dict.items()
+        if j < len(csc["indptr"]) - 1  # bm25s's vocabulary may hold a term past its matrix (its empty token)
+    }  # fmt: skip
+    mine: dict[str, tuple[list[int], list[float]]] = {}
+    for term_id, row, weight in a["postings"][1]:
+        mine.setdefault(term_of[term_id], ([], []))
+        mine[term_of[term_id]][0].append(row)
+        mine[term_of[term_id]][1].append(weight)
+    assert {t: (rows, np.asarray(w, np.float32).tobytes()) for t, (rows, w) in mine.items()} == {
+        t: v for t, v in theirs.items() if v[0]
+    }

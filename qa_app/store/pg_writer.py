@@ -363,18 +363,24 @@ def _bm25(conn: psycopg.Connection, s: str, tokenize_all: Tokenize) -> None:
     bm25.index([tokens or [""] for tokens in tokenize_all(texts, words)], show_progress=False)
     scores = bm25.scores
     indptr = np.asarray(scores["indptr"], np.int64)
-    terms = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    # bm25s numbers its vocabulary in set order, which varies with the process's string hashing: a term's id
+    # here is its rank in sorted order, so every build of the same sections writes the same rows.
+    vocab = sorted(bm25.vocab_dict)
+    rank = np.empty(len(vocab), np.int64)
+    rank[[bm25.vocab_dict[t] for t in vocab]] = np.arange(len(vocab))
+    terms = rank[np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))]
+    order = np.lexsort((np.asarray(scores["indices"]), terms))
     conn.execute(
         sql.SQL(
             "CREATE TABLE {}.postings (term_id integer NOT NULL, row integer NOT NULL, weight real NOT NULL)"
         ).format(ident)
     )
-    copy_postings(conn, sql.SQL("{}.postings").format(ident), terms, np.asarray(scores["indices"]),
-                  np.asarray(scores["data"], np.float32))  # fmt: skip
+    rows, weights = np.asarray(scores["indices"])[order], np.asarray(scores["data"], np.float32)[order]
+    copy_postings(conn, sql.SQL("{}.postings").format(ident), terms[order], rows, weights)
     conn.execute(sql.SQL("CREATE TABLE {}.vocab (term text NOT NULL, term_id integer NOT NULL)").format(ident))
     with conn.cursor().copy(sql.SQL("COPY {}.vocab (term, term_id) FROM STDIN").format(ident)) as copy:
-        for term, term_id in bm25.vocab_dict.items():
-            copy.write_row((term, int(term_id)))
+        for term_id, term in enumerate(vocab):
+            copy.write_row((term, term_id))
     conn.execute(sql.SQL("CREATE TABLE {}.meta (num_docs integer NOT NULL)").format(ident))
     conn.execute(sql.SQL("INSERT INTO {}.meta VALUES (%s)").format(ident), (int(scores["num_docs"]),))
 

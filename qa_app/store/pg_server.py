@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from qa_app.config import Settings
 
 PG_DIR = "pg"  # inside the index folder
 _PIDS = ".handle_pids.json"  # pgserver's list of processes using the server
+ZOMBIE_WAIT_S = 30.0  # how long a killed server may stay a zombie before it is taken as running
 
 
 def data_dir(index_dir: Path) -> Path:
@@ -50,6 +52,7 @@ def _embedded(pgdata: Path):  # -> pgserver.PostgresServer (imported late: only 
         import pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _await_reaped(pgdata)
     with pgserver.PostgresServer._lock:
         _drop_dead_handles(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
@@ -57,6 +60,22 @@ def _embedded(pgdata: Path):  # -> pgserver.PostgresServer (imported late: only 
         with pgserver.PostgresServer._lock:
             server.ensure_postgres_running()
     return server
+
+
+def _await_reaped(pgdata: Path) -> None:
+    """A killed server is a zombie until init reaps it, and pgserver takes a zombie for a running server (and
+    so never starts one): wait for it to go (init reaps within a second or two)."""
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata) if (pgdata / "postmaster.pid").exists() else None
+    deadline = time.monotonic() + ZOMBIE_WAIT_S
+    while info is not None and info.process is not None and time.monotonic() < deadline:
+        try:
+            if info.process.status() != psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
 
 
 def _running(pgdata: Path) -> bool:
@@ -85,6 +104,7 @@ def stop_embedded(index_dir: Path) -> None:
         from pgserver.utils import PostmasterInfo
 
     pgdata = data_dir(index_dir)
+    _await_reaped(pgdata)
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
     if info is None or not info.is_running():
         return

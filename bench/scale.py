@@ -220,7 +220,7 @@ def backends_table(results: list[dict]) -> str:
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        server = f"{r['server_rss_mb']:,.0f}" if r.get("server_rss_mb") == r.get("server_rss_mb") else "–"
+        server = f"{r['server_rss_mb']:,.0f}" if r.get("server_rss_mb", float("nan")) == r.get("server_rss_mb") else "–"
         fields = [f"{r['reports']:,}", f"{r['chunks']:,}", r["backend"], str(r.get("workers", "–")),
                   f"{r['build_s']:.0f}", f"{r['add_one_s']:.0f}" if "add_one_s" in r else "–"]  # fmt: skip
         if "p50_ms" in r:
@@ -253,7 +253,13 @@ def compare(sizes: list[int], work: Path, args: argparse.Namespace) -> list[dict
                     stop_server(index)
                 results.append(result)
                 print(json.dumps({k: v for k, v in result.items() if k != "failures"}, ensure_ascii=False), flush=True)
-                (work / "backends.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")
+                saved = work / "backends.json"
+                earlier = (
+                    [r for r in json.loads(saved.read_text("utf-8")) if r["size"] not in sizes]
+                    if saved.exists()
+                    else []
+                )
+                saved.write_text(json.dumps(earlier + results, ensure_ascii=False, indent=1), "utf-8")
     return results
 
 
@@ -279,7 +285,11 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if args.backends:
-        results = compare([int(s) for s in args.sizes.split(",")], args.work, args)
+        if args.table:
+            results = json.loads((args.work / "backends.json").read_text("utf-8"))
+        else:
+            compare([int(s) for s in args.sizes.split(",")], args.work, args)
+            results = json.loads((args.work / "backends.json").read_text("utf-8"))  # with sizes of earlier runs
         text = (
             f"Machine: {machine()}.\n"
             f"Command: `.venv/bin/python bench/scale.py --backends {args.backends} --workers {args.workers} "

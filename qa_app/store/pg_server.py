@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -109,7 +110,11 @@ def stop_embedded(index_dir: Path) -> None:
     if info is None or not info.is_running():
         return
     user = "pgserver" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    try:
+        pg_ctl(["-w", "-t", "30", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    except subprocess.CalledProcessError:  # a shutdown checkpoint that cannot finish: stop without it
+        if _running(pgdata):
+            pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=user)
 
 
 def postmaster_pid(index_dir: Path) -> int | None:

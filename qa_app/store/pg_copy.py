@@ -95,12 +95,16 @@ def read_vectors(
     return records["row"].astype(np.int64), np.ascontiguousarray(records["v"], dtype=np.float32)
 
 
+_POSTING = np.dtype(
+    [("n", ">i2"), ("l1", ">i4"), ("t", ">i4"), ("l2", ">i4"), ("r", ">i4"), ("l3", ">i4"), ("w", ">f4")]
+)
+
+
 def copy_postings(
     conn: psycopg.Connection, table: sql.Composable, terms: np.ndarray, rows: np.ndarray, weights: np.ndarray
 ) -> None:
     """Rows (term_id int4, row int4, weight float4) as binary COPY: the BM25 matrix's nonzeros."""
-    fields = [("n", ">i2"), ("l1", ">i4"), ("t", ">i4"), ("l2", ">i4"), ("r", ">i4"), ("l3", ">i4"), ("w", ">f4")]
-    records = np.zeros(len(terms), fields)
+    records = np.zeros(len(terms), _POSTING)
     records["n"], records["l1"], records["l2"], records["l3"] = 3, 4, 4, 4
     records["t"], records["r"], records["w"] = terms, rows, weights
     _copy_binary(conn, sql.SQL("COPY {} (term_id, row, weight) FROM STDIN (FORMAT binary)").format(table), records)

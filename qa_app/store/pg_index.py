@@ -99,9 +99,9 @@ class PgLexical:
             query += " AND row = ANY(%s)"  # the scope inside the query: only its postings come back
             params += (rows.tolist(),)
         found = self.conn.execute(sql.SQL(query).format(sql.Identifier(self.schema)), params).fetchall()
-        if not found:
+        if not found:  # (a binary COPY of the postings costs twice this SELECT at a few thousand of them)
             return np.zeros(len(rows), np.float32)
-        terms, at, weight = (np.asarray(c) for c in zip(*found, strict=True))
+        terms, at, weight = (np.asarray(column) for column in zip(*found, strict=True))
         matrix = sparse.csc_matrix(
             (weight.astype(np.float32), (np.searchsorted(rows, at), np.searchsorted(ids, terms))),
             shape=(len(rows), len(ids)),

@@ -230,7 +230,9 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
         pg_writer.ensure_meta(conn)
         old_gen = pg_writer.current_generation(conn)
         manifest = pg_writer.read_manifest(conn, old_gen) if old_gen is not None else {}
-        same = manifest.get("reading") == reading_key(settings)
+        same_model = manifest.get("embedder", {}).get("id") == embedder_id(settings.embedder)
+        # rows are kept, vectors included, only from a generation read and embedded the way this build would
+        same = same_model and manifest.get("reading") == reading_key(settings)
         old_files = manifest.get("files", {}) if same else {}
         old_failures = {f["doc"]: Failure(**f) for f in manifest.get("failures", []) if f.get("sha256")} if same else {}
         jobs: list[dask_build.ReadJob] = []
@@ -254,13 +256,12 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
             names_of: dict[str, list[str]] = {}
             for name, original in copies.items():
                 names_of.setdefault(original, []).append(name)
-            same_model = manifest.get("embedder", {}).get("id") == embedder_id(settings.embedder)
             dim = int(manifest["embedder"]["dim"]) if same_model else _dim(client, settings)
             _, stats, counts = pg_writer.write_generation(
                 conn,
                 frames(read),
                 plan.reused,
-                old_gen,
+                old_gen if same_model else None,  # no vector of another model is taken
                 names_of,
                 dict(sorted(files.items())),
                 failures,

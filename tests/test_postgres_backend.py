@@ -5,6 +5,7 @@ workers, and equal to the folder's tables, vectors and BM25 weights. Runs the em
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import bm25s
@@ -36,7 +37,7 @@ def question_lines(*paths: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def pg_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pg_seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The seeds built into the postgres backend by two Dask workers."""
     index = tmp_path_factory.mktemp("pg-seed") / "index"
     build_pg(ROOT / "corpus", index, workers=2)

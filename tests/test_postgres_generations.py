@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def generations(index: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dict]]:
+def first(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, list[dict]]]:
     """(corpus, index, answers): two seed reports built into the postgres backend; its answers to QUESTIONS."""
     root = tmp_path_factory.mktemp("generations")
     corpus, index = root / "corpus", root / "index"

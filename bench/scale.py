@@ -14,6 +14,12 @@ its CLI, as any outside script would:
 Where the index holds an HNSW graph (more than Settings.exact_max_sections sections), the recall@10 and
 recall@100 of that graph against exact search over the whole corpus are measured on the questions' vectors.
 The table is printed; --write replaces the part of the file between the scale markers.
+
+With --backends folder,postgres each size is built by both backends side by side (the postgres one with
+each of --workers Dask worker counts, each into a fresh embedded PostgreSQL), and for each backend also
+measured: the time to add one report (a seed report copied in, then `qa-app build` again: only it is read
+and embedded) and, for postgres, the server's resident memory beside the `ask` process's. That table goes
+between the scale-backends markers.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 QA = [sys.executable, "-m", "qa_app.ui.cli"]
 ENV = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
 BEGIN, END = "<!-- scale:begin -->", "<!-- scale:end -->"
+PG_BEGIN, PG_END = "<!-- scale-backends:begin -->", "<!-- scale-backends:end -->"
+ADDED = ROOT / "corpus" / "000_b015b3dd7bb80183.txt"  # the report added to a built archive
 
 
 def run(cmd: list[str]) -> tuple[str, float]:
@@ -56,10 +64,13 @@ def archive(n: int, work: Path, questions: int, seed: int) -> Path:
     return folder
 
 
-def build(folder: Path) -> dict:
-    index = folder / "index"
-    shutil.rmtree(index, ignore_errors=True)
-    out, wall = run([*QA, "build", "--corpus", str(folder / "corpus"), "--index", str(index)])
+def build(folder: Path, backend: tuple[str, ...] = (), index: Path | None = None, fresh: bool = True) -> dict:
+    """Build the archive (`backend`: extra CLI flags such as --backend postgres --workers 2) and parse its report."""
+    index = index or folder / "index"
+    if fresh:
+        stop_server(index)
+        shutil.rmtree(index, ignore_errors=True)
+    out, wall = run([*QA, "build", "--corpus", str(folder / "corpus"), "--index", str(index), *backend])
     counts = re.search(r"indexed (\d+) files .*?, (\d+) reports, (\d+) chunks, (\d+) figures", out)
     seconds = dict(re.findall(r"(\w+) ([\d.]+)", out[out.rindex("seconds:") :]))
     embedded = re.search(r"embedded (\d+) texts", out)
@@ -80,9 +91,41 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return float("nan")
 
 
-def latency(folder: Path, questions: list[str]) -> dict:
+def stop_server(index: Path) -> None:
+    """Stop an embedded PostgreSQL a previous run left under `index` (before its folder is removed)."""
+    if (index / "pg" / "postmaster.pid").exists():
+        from qa_app.store.pg_server import stop_embedded
+
+        stop_embedded(index)
+
+
+def server_rss_mb(index: Path) -> float:
+    """Resident memory of the embedded server's processes (shared buffers counted once, in the postmaster)."""
+    pid_file = index / "pg" / "postmaster.pid"
+    if not pid_file.exists():
+        return float("nan")
+    root = int(pid_file.read_text().split()[0])
+    children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
+    private = sum(rss_mb(int(c), "RssAnon") for c in children if Path(f"/proc/{c}").exists())
+    return rss_mb(root) + private
+
+
+def add_one(folder: Path, backend: tuple[str, ...], index: Path) -> float:
+    """Seconds for `qa-app build` after one report is added to a built archive (then removed again)."""
+    added = folder / "corpus" / f"zz_added_{ADDED.name}"
+    shutil.copy(ADDED, added)
+    try:
+        result = build(folder, backend, index, fresh=False)
+        assert result["texts_embedded"] > 0
+        return result["build_s"]
+    finally:
+        added.unlink()
+
+
+def latency(folder: Path, questions: list[str], backend: tuple[str, ...] = (), index: Path | None = None) -> dict:
     """Wall time per question through one `qa-app ask --json -` process, and its memory once loaded."""
-    cmd = [*QA, "ask", "--json", "-", "--index", str(folder / "index")]
+    index = index or folder / "index"
+    cmd = [*QA, "ask", "--json", "-", "--index", str(index), *backend]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
                             env=ENV, cwd=ROOT)  # fmt: skip
@@ -100,17 +143,18 @@ def latency(folder: Path, questions: list[str]) -> dict:
         walls.append((time.perf_counter() - start) * 1000)
         engine.append(answer["timings_ms"].get("total", float("nan")))
     peak = rss_mb(proc.pid, "VmHWM")
+    server = server_rss_mb(index)
     proc.stdin.close()
     proc.wait()
     return {
-        "load_s": load, "rss_mb": rss, "peak_rss_mb": peak,
+        "load_s": load, "rss_mb": rss, "peak_rss_mb": peak, "server_rss_mb": server,
         "p50_ms": float(np.percentile(walls, 50)), "p95_ms": float(np.percentile(walls, 95)),
         "engine_p50_ms": float(np.nanpercentile(engine, 50)), "engine_p95_ms": float(np.nanpercentile(engine, 95)),
     }  # fmt: skip
 
 
-def accuracy(folder: Path) -> dict:
-    out, _ = run([*QA, "eval", str(folder / "questions.jsonl"), "--index", str(folder / "index")])
+def accuracy(folder: Path, backend: tuple[str, ...] = (), index: Path | None = None) -> dict:
+    out, _ = run([*QA, "eval", str(folder / "questions.jsonl"), "--index", str(index or folder / "index"), *backend])
     kinds = {m[0]: (int(m[1]), int(m[2])) for m in re.findall(r"^(\w+)\s+(\d+)/(\d+)", out, re.M)}
     right, total = kinds.pop("all")
     failures = [line for line in out.splitlines() if line.startswith("FAIL")]
@@ -169,6 +213,65 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def backends_table(results: list[dict]) -> str:
+    rows = [
+        "| reports | chunks | backend | workers | build (s) | add one report (s) | open (s) | p50 (ms) | p95 (ms) "
+        "| ask RSS (MB) | server RSS (MB) | accuracy |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        server = f"{r['server_rss_mb']:,.0f}" if r.get("server_rss_mb", float("nan")) == r.get("server_rss_mb") else "–"
+        fields = [f"{r['reports']:,}", f"{r['chunks']:,}", r["backend"], str(r.get("workers", "–")),
+                  f"{r['build_s']:.0f}", f"{r['add_one_s']:.0f}" if "add_one_s" in r else "–"]  # fmt: skip
+        if "p50_ms" in r:
+            fields += [f"{r['load_s']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}", f"{r['rss_mb']:,.0f}", server,
+                       f"{r['accuracy']:.1%} ({r['right']}/{r['asked']})"]  # fmt: skip
+        else:
+            fields += ["–"] * 6
+        rows.append("| " + " | ".join(fields) + " |")
+    return "\n".join(rows)
+
+
+def compare(sizes: list[int], work: Path, args: argparse.Namespace) -> list[dict]:
+    """Each size built by each backend (postgres once per worker count), measured the same way."""
+    results = []
+    for n in sizes:
+        folder = archive(n, work, args.questions, args.seed)
+        questions = [json.loads(line)["q"] for line in (folder / "questions.jsonl").read_text("utf-8").splitlines()
+                     if line.strip()]  # fmt: skip
+        for backend in args.backends.split(","):
+            counts = [int(w) for w in args.workers.split(",")] if backend == "postgres" else [0]
+            for k, workers in enumerate(counts):
+                flags = ("--backend", backend) + (("--workers", str(workers)) if workers else ())
+                index = folder / f"index-{backend}"
+                result = {"size": n, "backend": backend, **({"workers": workers} if workers else {})}
+                result |= build(folder, flags, index)
+                if k == len(counts) - 1:  # measured once per backend, on its last build
+                    asking = ("--backend", backend)
+                    result |= latency(folder, questions, asking, index) | accuracy(folder, asking, index)
+                    result["add_one_s"] = add_one(folder, flags, index)
+                    stop_server(index)
+                results.append(result)
+                print(json.dumps({k: v for k, v in result.items() if k != "failures"}, ensure_ascii=False), flush=True)
+                saved = work / "backends.json"
+                earlier = (
+                    [r for r in json.loads(saved.read_text("utf-8")) if r["size"] not in sizes]
+                    if saved.exists()
+                    else []
+                )
+                saved.write_text(json.dumps(earlier + results, ensure_ascii=False, indent=1), "utf-8")
+    return results
+
+
+def write_block(path: Path, begin: str, end: str, text: str) -> None:
+    doc = path.read_text("utf-8")
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin) + len(begin)] + "\n" + text + "\n" + doc[doc.index(end) :]
+    else:
+        doc += f"\n{begin}\n{text}\n{end}\n"
+    path.write_text(doc, "utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="5,100,1000,5000")
@@ -177,8 +280,28 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write", type=Path, help="Markdown file whose scale block is replaced by the results")
     parser.add_argument("--table", action="store_true", help="only print (and --write) the table of WORK/results.json")
+    parser.add_argument("--backends", help="e.g. folder,postgres: both backends side by side (see above)")
+    parser.add_argument("--workers", default="1,2", help="Dask worker counts of the postgres builds")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.backends:
+        if args.table:
+            results = json.loads((args.work / "backends.json").read_text("utf-8"))
+        else:
+            compare([int(s) for s in args.sizes.split(",")], args.work, args)
+            results = json.loads((args.work / "backends.json").read_text("utf-8"))  # with sizes of earlier runs
+        text = (
+            f"Machine: {machine()}.\n"
+            f"Command: `.venv/bin/python bench/scale.py --backends {args.backends} --workers {args.workers} "
+            f"--sizes {args.sizes} --questions {args.questions} --seed {args.seed}`, {time.strftime('%Y-%m-%d')}.\n"
+            "Open is the time to the first answer of a fresh `qa-app ask --json -`; p50/p95 the wall time per "
+            "question after it; RSS of that process once loaded, and of the embedded server beside it.\n\n"
+            + backends_table(results)
+        )
+        print(text)
+        if args.write:
+            write_block(args.write, PG_BEGIN, PG_END, text)
+        return
     results = json.loads((args.work / "results.json").read_text("utf-8")) if args.table else []
     for n in [] if args.table else [int(s) for s in args.sizes.split(",")]:
         folder = archive(n, args.work, args.questions, args.seed)

@@ -30,6 +30,7 @@ from qa_app.pipeline import FileResult
 from qa_app.readers import READERS
 from qa_app.readers.base import IngestError
 from qa_app.sandbox import process_file
+from qa_app.store.backends import check, live_manifest
 from qa_app.store.loader import load_tables
 from qa_app.store.manifest import Failure, IndexUnavailable, file_entries, file_sha256, read_manifest
 from qa_app.store.writer import BuildStats, Progress, frames, write_index
@@ -95,7 +96,7 @@ def reading_key(settings: Settings) -> dict:
 def index_state(settings: Settings) -> IndexState:
     """Whether `settings.index_dir` holds an index of exactly the files in `settings.corpus_dir` now."""
     try:
-        manifest = read_manifest(settings.index_dir)
+        manifest = live_manifest(settings)
     except IndexUnavailable as exc:
         return IndexState(False, str(exc))
     if manifest.get("embedder", {}).get("id") != embedder_id(settings.embedder):
@@ -163,9 +164,14 @@ def build_index(
     progress: Progress | None = None,
     waiting: Callable[[], None] | None = None,
 ) -> BuildReport:
-    """Index `settings.corpus_dir` into `settings.index_dir`; one unreadable file never stops the others."""
+    """Index `settings.corpus_dir` into `settings.index_dir` (or the database, for the postgres backend); one
+    unreadable file never stops the others."""
     if not settings.corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {settings.corpus_dir}")
+    check(settings)
+    if settings.backend == "postgres":
+        with build_lock(settings.index_dir, waiting):
+            return _build_postgres(settings, progress)
     with build_lock(settings.index_dir, waiting):
         try:
             corrections = read_corrections(settings.corpus_dir)
@@ -173,31 +179,13 @@ def build_index(
             raise BuildError(str(exc)) from exc
         embedder = get_embedder(settings.embedder)
         old_tables, old_files, old_failures = _previous(settings)
-        paths = corpus_files(settings.corpus_dir)
         read: list[FileResult] = []
-        reused: list[str] = []
-        failures: list[Failure] = []
-        first_of: dict[str, str] = {}  # sha256 → the first file with those bytes
-        copies: dict[str, str] = {}  # a file with the bytes of an earlier one → that file
-        for n, path in enumerate(paths, 1):
-            name = path.relative_to(settings.corpus_dir).as_posix()
-            sha = file_sha256(path)
-            old = old_files.get(name, {})
-            mine = of_file(corrections, name)
-            if not _inside(path, settings.corpus_dir):
-                failures.append(Failure(name, OUTSIDE, sha))
-            elif sha in first_of:
-                copies[name] = first_of[sha]  # the same report under two names: read once, both names kept
-            else:
-                first_of[sha] = name
-                if old.get("sha256") == sha and not old.get("copy_of") and old.get("corrections", {}) == records(mine):
-                    reused.append(name)
-                elif name in old_failures and old_failures[name].sha256 == sha:
-                    failures.append(old_failures[name])
-                else:
-                    failures.extend(_read(path, name, sha, settings, read, mine))
-            if progress:
-                progress("reading reports", n, len(paths))
+
+        def read_now(path: Path, name: str, sha: str, mine: dict[str, Correction]) -> list[Failure]:
+            return read_file(path, name, sha, settings, read, mine)
+
+        plan = _plan(settings, corrections, old_files, old_failures, read_now, progress)
+        reused, failures, copies = plan.reused, plan.failures, plan.copies
         tables = frames(read)
         if reused:
             keep = set(reused)
@@ -213,28 +201,13 @@ def build_index(
         if tables["chunks"].empty:
             reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
             raise BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
-        files = {name: old_files[name] for name in reused} | file_entries(read)
-        for result in read:
-            if mine := records(of_file(corrections, result.doc.name)):
-                files[result.doc.name]["corrections"] = mine
-        files |= {
-            name: {"sha256": files[original]["sha256"], "copy_of": original}
-            for name, original in copies.items()
-            if original in files
-        }
-        failed = {f.doc: f for f in failures}
-        failures += [
-            Failure(name, f"same bytes as {original}, which could not be read", failed[original].sha256)
-            for name, original in copies.items()
-            if original in failed
-        ]
-        copies = {name: original for name, original in copies.items() if original in files}
+        files, failures, copies = _records(read, reused, old_files, corrections, copies, failures)
         stats = write_index(
             settings.index_dir,
             tables,
             dict(sorted(files.items())),
             failures,
-            {k: str(v) for k, v in asdict(settings).items()},
+            _recorded(settings),
             embedder,
             progress,
             extra={"reading": reading_key(settings)},
@@ -243,12 +216,172 @@ def build_index(
     return BuildReport(read, reused, copies, failures, stats, {k: len(v) for k, v in tables.items()})
 
 
+def _build_postgres(settings: Settings, progress: Progress | None) -> BuildReport:
+    """The postgres build: files read and passages embedded on Dask workers (qa_app.dask_build), the kept
+    files' rows copied in SQL and the new ones bulk-loaded into a new generation (qa_app.store.pg_writer)."""
+    from qa_app import dask_build
+    from qa_app.store import pg_server, pg_writer
+
+    try:
+        corrections = read_corrections(settings.corpus_dir)
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
+    with pg_server.connect(settings, autocommit=True) as conn:  # each transaction() a real one
+        pg_writer.ensure_meta(conn)
+        old_gen = pg_writer.current_generation(conn)
+        manifest = pg_writer.read_manifest(conn, old_gen) if old_gen is not None else {}
+        same_model = manifest.get("embedder", {}).get("id") == embedder_id(settings.embedder)
+        # rows are kept, vectors included, only from a generation read and embedded the way this build would
+        same = same_model and manifest.get("reading") == reading_key(settings)
+        old_files = manifest.get("files", {}) if same else {}
+        old_failures = {f["doc"]: Failure(**f) for f in manifest.get("failures", []) if f.get("sha256")} if same else {}
+        jobs: list[dask_build.ReadJob] = []
+
+        def queue(path: Path, name: str, sha: str, mine: dict[str, Correction]) -> list[Failure]:
+            jobs.append(dask_build.ReadJob(path, name, sha, mine))
+            return []
+
+        plan = _plan(settings, corrections, old_files, old_failures, queue, progress)
+        with dask_build.cluster(settings) as client:
+            outcomes = dask_build.read_files(client, jobs, settings, _stage(progress, "reading on workers"))
+            read = [o for o in outcomes if isinstance(o, FileResult)]
+            order = {p.relative_to(settings.corpus_dir).as_posix(): n
+                     for n, p in enumerate(corpus_files(settings.corpus_dir))}  # fmt: skip
+            failures = sorted(plan.failures + [o for o in outcomes if isinstance(o, Failure)],
+                              key=lambda f: order.get(f.doc, len(order)))  # fmt: skip
+            if not read and not plan.reused:
+                reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
+                raise BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
+            files, failures, copies = _records(read, plan.reused, old_files, corrections, plan.copies, failures)
+            names_of: dict[str, list[str]] = {}
+            for name, original in copies.items():
+                names_of.setdefault(original, []).append(name)
+            dim = int(manifest["embedder"]["dim"]) if same_model else _dim(client, settings)
+            _, stats, counts = pg_writer.write_generation(
+                conn,
+                frames(read),
+                plan.reused,
+                old_gen if same_model else None,  # no vector of another model is taken
+                names_of,
+                dict(sorted(files.items())),
+                failures,
+                _recorded(settings),
+                (embedder_id(settings.embedder), dim),
+                lambda texts, keys: dask_build.embed_texts(
+                    client,
+                    settings.embedder,
+                    texts,
+                    settings.embed_task_texts,
+                    _stage(progress, "embedding on workers"),
+                ),
+                lambda texts, words: dask_build.tokenize_texts(client, texts, words),
+                settings.keep_generations,
+                extra={"reading": reading_key(settings)},
+                progress=progress,
+            )
+    if not counts["chunks"]:
+        raise BuildError(f"no readable report in {settings.corpus_dir}")
+    return BuildReport(read, plan.reused, copies, failures, stats, counts)
+
+
+def _recorded(settings: Settings) -> dict[str, str]:
+    """The settings a manifest records: all but the database address, which may hold a password."""
+    return {k: str(v) for k, v in asdict(settings).items() if k != "database_url"}
+
+
+def _dim(client: object, settings: Settings) -> int:
+    """The embedder's dimension, asked of a worker (the build process never loads the model; the worker keeps
+    it for the passages)."""
+    from qa_app import dask_build
+
+    return int(client.submit(dask_build.embed_batch, settings.embedder, ["维度"], pure=False).result().shape[1])
+
+
+def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    return None if progress is None else lambda done, total: progress(name, done, total)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build does with each corpus file, decided from its bytes and the last build's records."""
+
+    reused: list[str]  # files whose rows the last index has
+    failures: list[Failure]  # files refused (outside the corpus, unreadable before and unchanged, or now)
+    copies: dict[str, str]  # a file with the bytes of an earlier one → that file
+
+
+def _plan(
+    settings: Settings,
+    corrections: dict[str, Correction],
+    old_files: dict[str, dict],
+    old_failures: dict[str, Failure],
+    read: Callable[[Path, str, str, dict[str, Correction]], list[Failure]],
+    progress: Progress | None,
+) -> Plan:
+    """Go through the corpus files in order; `read` is called for each new or changed one (the folder build
+    reads it there and then, the postgres build queues it for the workers)."""
+    paths = corpus_files(settings.corpus_dir)
+    reused: list[str] = []
+    failures: list[Failure] = []
+    first_of: dict[str, str] = {}  # sha256 → the first file with those bytes
+    copies: dict[str, str] = {}  # a file with the bytes of an earlier one → that file
+    for n, path in enumerate(paths, 1):
+        name = path.relative_to(settings.corpus_dir).as_posix()
+        sha = file_sha256(path)
+        old = old_files.get(name, {})
+        mine = of_file(corrections, name)
+        if not _inside(path, settings.corpus_dir):
+            failures.append(Failure(name, OUTSIDE, sha))
+        elif sha in first_of:
+            copies[name] = first_of[sha]  # the same report under two names: read once, both names kept
+        else:
+            first_of[sha] = name
+            if old.get("sha256") == sha and not old.get("copy_of") and old.get("corrections", {}) == records(mine):
+                reused.append(name)
+            elif name in old_failures and old_failures[name].sha256 == sha:
+                failures.append(old_failures[name])
+            else:
+                failures.extend(read(path, name, sha, mine))
+        if progress:
+            progress("reading reports", n, len(paths))
+    return Plan(reused, failures, copies)
+
+
+def _records(
+    read: list[FileResult],
+    reused: list[str],
+    old_files: dict[str, dict],
+    corrections: dict[str, Correction],
+    copies: dict[str, str],
+    failures: list[Failure],
+) -> tuple[dict[str, dict], list[Failure], dict[str, str]]:
+    """The manifest's file entries (with corrections and copies), the failures with copies of unreadable
+    files added, and the copies whose original is indexed."""
+    files = {name: old_files[name] for name in reused} | file_entries(read)
+    for result in read:
+        if mine := records(of_file(corrections, result.doc.name)):
+            files[result.doc.name]["corrections"] = mine
+    files |= {
+        name: {"sha256": files[original]["sha256"], "copy_of": original}
+        for name, original in copies.items()
+        if original in files
+    }
+    failed = {f.doc: f for f in failures}
+    failures = failures + [
+        Failure(name, f"same bytes as {original}, which could not be read", failed[original].sha256)
+        for name, original in copies.items()
+        if original in failed
+    ]
+    copies = {name: original for name, original in copies.items() if original in files}
+    return files, failures, copies
+
+
 def _inside(path: Path, folder: Path) -> bool:
     """Whether `path`, links followed, is a file of `folder`: a link must not bring outside files in."""
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def _read(
+def read_file(
     path: Path, name: str, sha: str, settings: Settings, out: list[FileResult], corrections: dict[str, Correction]
 ) -> list[Failure]:
     """Read one file into `out`, or name why not; `process_file` reads it in the reading child.

@@ -131,6 +131,22 @@ class Settings:
     conversation_db: Path | None = None
     # Times the app shows (the index's build time) are in this zone: the reports' readers are in China.
     display_timezone: str = "Asia/Shanghai"
+    # Where the index lives: "folder" (index_dir's files, the default) or "postgres" (tables in PostgreSQL with
+    # pgvector, qa_app.store.pg_*; QA_BACKEND, --backend). `database_url` (QA_DATABASE_URL) names a server; empty,
+    # an embedded one (pgserver) keeps its data in index_dir/pg and is started and stopped by the product.
+    backend: str = "folder"
+    database_url: str = ""
+    # The postgres build reads and embeds on Dask workers (qa_app.dask_build): a LocalCluster of this many worker
+    # processes (0: one per core), or the scheduler at `scheduler_address` (QA_SCHEDULER). Each worker loads
+    # the embedder once; results come back in file order, so the index is the same whatever the workers.
+    build_workers: int = 0
+    scheduler_address: str = ""
+    # Passages per embedding task sent to a worker: ~25 s of one core, few round trips, and a lost worker
+    # costs one task again.
+    embed_task_texts: int = 256
+    # Generations kept in PostgreSQL: the live one and the one before it, which an engine opened before the last
+    # build still reads (qa_app.store.pg_writer drops older ones).
+    keep_generations: int = 2
 
     @property
     def conversations(self) -> Path:
@@ -143,13 +159,16 @@ class Settings:
 
 def load_settings() -> Settings:
     """Defaults, then the environment: QA_CORPUS and QA_INDEX name the two folders, QA_EMBEDDER the model,
-    QA_CONVERSATIONS the app's conversation file."""
+    QA_CONVERSATIONS the app's conversation file, QA_BACKEND / QA_DATABASE_URL / QA_SCHEDULER the postgres index."""
     env = os.environ
     return Settings().with_overrides(
         corpus_dir=Path(env["QA_CORPUS"]) if env.get("QA_CORPUS") else None,
         index_dir=Path(env["QA_INDEX"]) if env.get("QA_INDEX") else None,
         embedder=env.get("QA_EMBEDDER") or None,
         conversation_db=Path(env["QA_CONVERSATIONS"]) if env.get("QA_CONVERSATIONS") else None,
+        backend=env.get("QA_BACKEND") or None,
+        database_url=env.get("QA_DATABASE_URL") or None,
+        scheduler_address=env.get("QA_SCHEDULER") or None,
     )
 
 

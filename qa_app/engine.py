@@ -33,9 +33,8 @@ from qa_app.embed import get_embedder
 from qa_app.embed.base import Embedder
 from qa_app.search.catalog import Catalog
 from qa_app.search.query import Query, own_name, parse_query
-from qa_app.search.retrieve import ByOrgYear, Dense, Hit, Lexical, Lookup, Named, Within, intersect, search
-from qa_app.store.loader import Index, load_index
-from qa_app.store.manifest import built_stamp
+from qa_app.search.retrieve import ByOrgYear, Hit, Lookup, Within, intersect, search
+from qa_app.store.backends import AnyIndex, index_stamp, open_index
 from qa_app.text import regions
 from qa_app.text.names import REGION_PART
 from qa_app.text.normalize import valid_utf8
@@ -45,7 +44,7 @@ from qa_app.text.tokens import tokenize
 class Engine:
     """An index, its embedder and the settings: everything `ask` needs, loaded once."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: AnyIndex, embedder: Embedder, settings: Settings) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings
         self.catalog = Catalog.from_reports(index.reports)
         self._report = index.reports.set_index("report_id")
@@ -61,9 +60,7 @@ class Engine:
         self._chunk_ids = pa.array(index.chunks["chunk_id"])
         self._lookup = Lookup.of(index.chunks, index.reports)
         self._figures_by = ByOrgYear.of(index.figures)
-        self._lexical = Lexical.of(index.bm25)
-        self._named = Named.of(self._lexical, index.chunks)
-        self._dense = Dense.of(index.vectors, settings.exact_max_sections, settings.hnsw_ef_search)
+        self._lexical, self._named, self._dense = index.searchers(settings)  # arrays, or SQL (postgres backend)
         self._rarity = Rarity.of_labels(index.metrics["metric"])
         self.example = _example(index.reports)
         titles = dict(zip(index.reports["report_id"], index.reports["title"].astype(str), strict=True))
@@ -236,14 +233,14 @@ class _Clock:
 
 @lru_cache(maxsize=2)
 def _engine(settings: Settings, built: int) -> Engine:
-    return Engine(load_index(settings.index_dir, settings.embedder), get_embedder(settings.embedder), settings)
+    return Engine(open_index(settings), get_embedder(settings.embedder), settings)
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
     """The engine for these settings, loaded once, and again after the index is rebuilt."""
     settings = settings or load_settings()
     settings = settings.with_overrides(index_dir=settings.index_dir.resolve())
-    return _engine(settings, built_stamp(settings.index_dir))  # 0 without an index: load_index says what is missing
+    return _engine(settings, index_stamp(settings))  # 0 without an index: open_index says what is missing
 
 
 def ask(

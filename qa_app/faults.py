@@ -6,6 +6,10 @@ A build calls `reached(point)` at a few moments worth interrupting:
     build:waiting   the lock is held by another build: `waiting()` was called, the blocking wait starts next
     embed:batch     one batch of passages has been embedded (qa_app.embed.base.embed_cached)
     index:swap      between the two renames of the swap: index → index.old done, new → index not yet
+    dask:done       the postgres build: one task of its Dask workers has finished (qa_app.dask_build)
+    pg:copied       the postgres build: the new generation's rows are in, its vectors and postings not yet
+    pg:flip         the postgres build: the generation is written, the pointer not yet moved (not committed)
+    pg:flipped      the postgres build: committed and live, the old generations not yet dropped
 
 Nothing happens unless the environment variable QA_FAULTS names the point, as a comma-separated list of
 `point=action`:

@@ -12,7 +12,9 @@ import jieba
 import numpy as np
 import pandas as pd
 
+from qa_app.config import Settings
 from qa_app.embed import embedder_id
+from qa_app.search.retrieve import Dense, Lexical, Named
 from qa_app.store.manifest import TABLES, IndexUnavailable, file_sha256, live, read_manifest
 from qa_app.text.tokens import make_tokenizer
 
@@ -43,6 +45,12 @@ class Index:
     bm25: bm25s.BM25
     tokenizer: jieba.Tokenizer
     texts: dict[str, str]  # doc → stored text, which every citation's offsets index into
+
+    def searchers(self, settings: Settings) -> tuple[Lexical, Named, Dense]:
+        """BM25, name and dense search over the loaded arrays (qa_app.store.pg_index has the SQL ones)."""
+        lexical = Lexical.of(self.bm25)
+        return lexical, Named.of(lexical, self.chunks), Dense.of(self.vectors, settings.exact_max_sections,
+                                                                  settings.hnsw_ef_search)  # fmt: skip
 
 
 def load_index(index_dir: Path, embedder_spec: str, verify: bool = True) -> Index:

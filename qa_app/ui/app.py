@@ -35,8 +35,8 @@ from qa_app.engine import Engine
 from qa_app.readers.base import IngestError
 from qa_app.sandbox import process_file
 from qa_app.search.retrieve import Within
-from qa_app.store.loader import load_index
-from qa_app.store.manifest import IndexUnavailable, built_stamp
+from qa_app.store.backends import index_stamp, open_index
+from qa_app.store.manifest import IndexUnavailable
 from qa_app.ui.charts import answer_chart
 from qa_app.ui.conversation import ConversationStore, Turn, new_id, valid_id
 from qa_app.ui.exports import DOCX, XLSX, Exchange, conversation_excel, conversation_word, copy_text
@@ -80,9 +80,10 @@ MAX_ROWS_SHOWN = 10_000
 
 @st.cache_resource(max_entries=2, show_spinner="正在加载索引和模型…")
 def engine_for(index_dir: str, embedder: str, built: int) -> Engine:
-    """One engine per index build; `built` (the manifest's mtime) makes a rebuilt index a new entry."""
+    """One engine per index build; `built` (the manifest's mtime, or the database's generation) makes a rebuilt
+    index a new entry."""
     settings = load_settings().with_overrides(index_dir=Path(index_dir), embedder=embedder)
-    engine = Engine(load_index(settings.index_dir, embedder), get_embedder(embedder), settings)
+    engine = Engine(open_index(settings), get_embedder(embedder), settings)
     # Pay here, behind the loading spinner, what the first question would otherwise wait for: jieba's
     # dictionary, the first query embedding, and the chart library of multi-figure answers.
     import altair  # noqa: F401
@@ -478,8 +479,8 @@ def main() -> None:
     style()
     settings = load_settings()
     st.title("绩效自评报告问答")
-    stamp = built_stamp(settings.index_dir)
     try:
+        stamp = index_stamp(settings)
         if not stamp:
             raise IndexUnavailable(f"no index in {settings.index_dir}")
         engine = engine_for(str(settings.index_dir.resolve()), settings.embedder, stamp)

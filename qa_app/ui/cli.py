@@ -8,6 +8,8 @@ Examples:
     qa-app ask --json "岳阳市信访局2024年基本支出"   # one JSON object
     qa-app ask --json - < questions.txt            # one JSON line per input line, index loaded once
     qa-app eval ../shared/eval/dev_questions.jsonl --min 0.96
+    qa-app build --backend postgres --workers 2     # the index in PostgreSQL (embedded under index/pg, or
+    QA_BACKEND=postgres qa-app ask "…"              #   $QA_DATABASE_URL's server), read and embedded on Dask
 Folders default to corpus/ and index/, or $QA_CORPUS and $QA_INDEX; $QA_EMBEDDER picks the model.
 """
 
@@ -29,6 +31,7 @@ from qa_app.config import Settings, load_settings
 from qa_app.embed.base import EmbedderUnavailable
 from qa_app.engine import Engine, get_engine
 from qa_app.evaluate import evaluate, read_questions, report
+from qa_app.store.backends import BACKENDS
 from qa_app.store.manifest import IndexUnavailable
 from qa_app.text.normalize import valid_utf8
 
@@ -184,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument(
         "--if-stale", action="store_true", help="do nothing when the index already holds exactly the corpus's files"
     )
+    p_build.add_argument(
+        "--workers",
+        type=int,
+        help="postgres backend: Dask worker processes reading and embedding (default: one per core)",
+    )
     p_ask = sub.add_parser("ask", help="answer a question (or one per line of stdin with -)")
     p_ask.add_argument("question", help='the question, or "-" to read one question per line from stdin')
     p_ask.add_argument("--index", type=Path, help="index folder (default index/, or $QA_INDEX)")
@@ -192,9 +200,18 @@ def main(argv: list[str] | None = None) -> int:
     p_eval.add_argument("file", type=Path, help="questions in the schema of shared/eval/dev_questions.jsonl")
     p_eval.add_argument("--index", type=Path, help="index folder (default index/, or $QA_INDEX)")
     p_eval.add_argument("--min", type=float, help="exit 1 when the overall accuracy is below this (0-1)")
+    for command in (p_build, p_ask, p_eval):
+        command.add_argument(
+            "--backend", choices=BACKENDS, help="where the index is: folder (default) or postgres (or $QA_BACKEND)"
+        )
     args = parser.parse_args(argv)
 
-    settings = load_settings().with_overrides(corpus_dir=getattr(args, "corpus", None), index_dir=args.index)
+    settings = load_settings().with_overrides(
+        corpus_dir=getattr(args, "corpus", None),
+        index_dir=args.index,
+        backend=args.backend,
+        build_workers=getattr(args, "workers", None),
+    )
     try:
         if args.command == "ask":
             return ask_command(settings, args.question, args.json)

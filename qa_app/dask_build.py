@@ -1,0 +1,118 @@
+"""The postgres build's heavy stages on Dask workers: reading files, embedding passages, BM25 tokens.
+
+A LocalCluster of worker processes (Settings.build_workers, 0: one per core) or the scheduler at
+Settings.scheduler_address. Each worker reads in its own reading child (qa_app.sandbox) and loads the
+embedder once, on its first batch. Results are gathered in the order they were asked for, never the order
+they finish in, and a vector is a function of its text alone (qa_app.embed.e5torch): so the index is the
+same, bit for bit, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import numpy as np
+from dask.distributed import Client, LocalCluster, as_completed
+
+from qa_app.config import Settings
+from qa_app.corrections import Correction
+from qa_app.embed import get_embedder
+from qa_app.faults import reached
+from qa_app.pipeline import FileResult
+from qa_app.store.manifest import Failure
+from qa_app.text.tokens import make_tokenizer, tokenize
+
+Done = Callable[[int, int], None]  # (done, total) as tasks finish
+_TOKENS_PER_TASK = 2_000  # sections tokenized per task: ~2 s of jieba, the user dictionary loaded once a worker
+
+
+@dataclass(frozen=True)
+class ReadJob:
+    path: Path
+    name: str  # under the corpus folder
+    sha256: str
+    corrections: dict[str, Correction]
+
+
+@contextmanager
+def cluster(settings: Settings) -> Iterator[Client]:
+    """A client of the scheduler the settings name, or of a LocalCluster started (and stopped) here."""
+    if settings.scheduler_address:
+        with Client(settings.scheduler_address) as client:
+            yield client
+        return
+    workers = settings.build_workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as local, Client(local) as client:  # fmt: skip
+        yield client
+
+
+def _gather(client: Client, futures: list, done: Done | None) -> list:
+    """Results in the order of `futures`, with progress as they finish."""
+    if done:
+        done(0, len(futures))
+    for n, _ in enumerate(as_completed(futures), 1):
+        reached("dask:done")  # tests kill the build here, while workers still read or embed
+        if done:
+            done(n, len(futures))
+    return client.gather(futures)
+
+
+def read_files(client: Client, jobs: Sequence[ReadJob], settings: Settings, done: Done | None = None) -> list:
+    """Each job's FileResult, or the Failure saying why it cannot be read, in job order."""
+    futures = [client.submit(read_one, job, settings, pure=False) for job in jobs]
+    return _gather(client, futures, done)
+
+
+def read_one(job: ReadJob, settings: Settings) -> FileResult | Failure:
+    from qa_app.build import read_file  # imported on the worker: qa_app.build starts this module's work
+
+    out: list[FileResult] = []
+    failures = read_file(job.path, job.name, job.sha256, settings, out, job.corrections)
+    return out[0] if out else failures[0]
+
+
+def embed_texts(client: Client, spec: str, texts: Sequence[str], per_task: int, done: Done | None = None) -> np.ndarray:
+    """Passage vectors of `texts` (float32, in order), `per_task` texts to a task."""
+    batches = [list(texts[i : i + per_task]) for i in range(0, len(texts), per_task)]
+    futures = [client.submit(embed_batch, spec, batch, pure=False) for batch in batches]
+    parts = _gather(client, futures, done)
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+@lru_cache(maxsize=1)
+def _embedder(spec: str):  # -> Embedder, once per worker process
+    return get_embedder(spec)
+
+
+def embed_batch(spec: str, texts: list[str]) -> np.ndarray:
+    return np.ascontiguousarray(_embedder(spec).encode_passages(texts), dtype=np.float32)
+
+
+def tokenize_texts(client: Client, texts: Sequence[str], words: list[str]) -> list[list[str]]:
+    """BM25 tokens of every text with the user dictionary `words`, sent to each worker once."""
+    shared = client.scatter(tuple(words), broadcast=True)
+    futures = [
+        client.submit(tokenize_batch, list(texts[i : i + _TOKENS_PER_TASK]), shared, pure=False)
+        for i in range(0, len(texts), _TOKENS_PER_TASK)
+    ]
+    return [tokens for part in client.gather(futures) for tokens in part]
+
+
+_tokenizers: dict[int, tuple[tuple[str, ...], jieba.Tokenizer]] = {}
+
+
+def tokenize_batch(texts: list[str], words: tuple[str, ...]) -> list[list[str]]:
+    key = hash(words)
+    if key not in _tokenizers or _tokenizers[key][0] != words:
+        _tokenizers.clear()
+        _tokenizers[key] = (words, make_tokenizer(words))
+    tokenizer = _tokenizers[key][1]
+    return [tokenize(t, tokenizer) for t in texts]

@@ -1,0 +1,257 @@
+"""The live generation in PostgreSQL → a `PgIndex` for questions, whose BM25, dense and name searches are
+SQL over that generation with the question's scope inside, scored in Python by the folder backend's code.
+
+The pointer (`qa.current`) is read once: an engine answers from that generation until it is reopened, so a
+build that flips the pointer meanwhile never mixes two generations in one answer. What a question scores
+is exactly what the folder backend scores: the postings of its tokens within the scope come back with
+bm25s's float32 weights and are summed by the same scipy product; a scope's vectors come back as their
+float32 bytes and are scored by the same numpy product (a search of everything by the same flat FAISS
+index, built once per engine, as the folder backend's). pgvector stores the vectors but computes no
+distance here: its 384-dimension kernels stop the server with an illegal instruction on a CPU without
+AVX-512 (docs/SCALING.md). Stored texts are read when a citation needs them, not at open.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import jieba
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+from scipy import sparse
+
+from qa_app.config import Settings
+from qa_app.embed import embedder_id
+from qa_app.search.retrieve import Dense, top
+from qa_app.store.manifest import SCHEMA_VERSION, IndexUnavailable
+from qa_app.store.pg_copy import read_frame, read_vectors
+from qa_app.store.pg_server import connect, has_embedded
+from qa_app.store.pg_writer import current_generation, read_manifest, schema_of
+from qa_app.text.tokens import bigram_terms, make_tokenizer
+
+# Columns the engine and the app use; a section's index_text stays in SQL (only name search reads it).
+_CHUNK_COLUMNS = ["chunk_id", "doc", "report_id", "kind", "section", "start", "end", "text"]
+_DOCUMENT_COLUMNS = ["doc", "format", "encoding", "sha256", "copies"]
+_TEXTS_KEPT = 64  # stored texts kept per engine: a conversation cites a few reports again and again
+
+
+class StoredTexts(Mapping[str, str]):
+    """doc → stored text, read from the generation when first asked for (the few a question cites)."""
+
+    def __init__(self, conn: psycopg.Connection, schema: str, docs: list[str]) -> None:
+        self._conn, self._schema, self._docs = conn, schema, docs
+        self._known = set(docs)
+        self._kept: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, doc: str) -> str:
+        if doc not in self._known:
+            raise KeyError(doc)
+        with self._lock:
+            if doc in self._kept:
+                return self._kept[doc]
+            row = self._conn.execute(
+                sql.SQL("SELECT text FROM {}.documents WHERE doc = %s").format(sql.Identifier(self._schema)), (doc,)
+            ).fetchone()
+            if len(self._kept) >= _TEXTS_KEPT:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[doc] = row[0]
+            return row[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+@dataclass(frozen=True)
+class PgLexical:
+    """BM25 over the postings table: the scope's postings of the question's tokens, summed as `Lexical` sums
+    them (token ids ascending, float32), so the scores equal the folder backend's bit for bit."""
+
+    conn: psycopg.Connection
+    schema: str
+    n: int  # sections of the generation
+
+    def term_ids(self, terms: list[str]) -> dict[str, int]:
+        rows = self.conn.execute(
+            sql.SQL("SELECT term, term_id FROM {}.vocab WHERE term = ANY(%s)").format(sql.Identifier(self.schema)),
+            (sorted(set(terms)),),
+        ).fetchall()
+        return dict(rows)
+
+    def scores(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
+        vocab = self.term_ids(tokens)
+        ids, counts = np.unique(np.asarray([vocab[t] for t in tokens if t in vocab], np.int64), return_counts=True)
+        if not len(ids) or not len(rows):
+            return np.zeros(len(rows), np.float32)
+        weights = counts.astype(np.float32)
+        query = "SELECT term_id, row, weight FROM {}.postings WHERE term_id = ANY(%s)"
+        params: tuple = (ids.tolist(),)
+        if len(rows) < self.n:
+            query += " AND row = ANY(%s)"  # the scope inside the query: only its postings come back
+            params += (rows.tolist(),)
+        found = self.conn.execute(sql.SQL(query).format(sql.Identifier(self.schema)), params).fetchall()
+        if not found:  # (a binary COPY of the postings costs twice this SELECT at a few thousand of them)
+            return np.zeros(len(rows), np.float32)
+        terms, at, weight = (np.asarray(column) for column in zip(*found, strict=True))
+        matrix = sparse.csc_matrix(
+            (weight.astype(np.float32), (np.searchsorted(rows, at), np.searchsorted(ids, terms))),
+            shape=(len(rows), len(ids)),
+        )
+        return np.asarray(matrix @ weights).ravel()
+
+
+@dataclass(frozen=True)
+class PgNamed:
+    """`Named` in SQL: sections holding every bigram of a name (the postings), then the whole name."""
+
+    lexical: PgLexical
+
+    def reports(self, name: str) -> list[str]:
+        grams = set(bigram_terms(name))
+        if not grams:
+            return []
+        ids = self.lexical.term_ids(list(grams))
+        if len(ids) < len(grams):
+            return []
+        found = self.lexical.conn.execute(
+            sql.SQL(
+                "SELECT DISTINCT c.report_id FROM {s}.chunks c WHERE c.row IN (SELECT row FROM {s}.postings "
+                "WHERE term_id = ANY(%s) GROUP BY row HAVING count(*) = %s) AND strpos(c.index_text, %s) > 0"
+            ).format(s=sql.Identifier(self.lexical.schema)),
+            (sorted(ids.values()), len(ids), name),
+        ).fetchall()
+        return sorted(r for (r,) in found)
+
+
+@dataclass(frozen=True)
+class PgDense:
+    """`Dense` over the vectors table: a scope of up to `exact_max` rows is read from SQL and scored exactly;
+    a search of more goes to a flat FAISS index of every vector, read once per engine when first needed."""
+
+    conn: psycopg.Connection
+    schema: str
+    n: int
+    dim: int
+    exact_max: int
+    ef_search: int
+    _everything: list[Dense] = field(default_factory=list)  # the flat index, once built
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ranking(self, qvec: np.ndarray, rows: np.ndarray, depth: int, exact: bool = False) -> list[int]:
+        if not len(rows) or depth <= 0:
+            return []
+        q = np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1)
+        if exact or (len(rows) <= self.exact_max and len(rows) != self.n):
+            got, matrix = read_vectors(
+                self.conn,
+                sql.SQL("SELECT row, embedding FROM {}.vectors WHERE row = ANY(%s) ORDER BY row").format(
+                    sql.Identifier(self.schema)
+                ),
+                (rows.tolist(),),
+                self.dim,
+            )
+            return top(matrix @ q[0], got, depth)
+        return self.everything().ranking(qvec, rows, depth)
+
+    def everything(self) -> Dense:
+        with self._lock:
+            if not self._everything:
+                _, matrix = read_vectors(
+                    self.conn,
+                    sql.SQL("SELECT row, embedding FROM {}.vectors ORDER BY row").format(sql.Identifier(self.schema)),
+                    (),
+                    self.dim,
+                )
+                flat = faiss.IndexFlatIP(self.dim)
+                flat.add(matrix)
+                self._everything.append(Dense.of(flat, self.exact_max, self.ef_search))
+            return self._everything[0]
+
+
+@dataclass(frozen=True)
+class PgIndex:
+    """What `Index` holds for the engine, from one generation: the small tables in memory (reports, sections
+    without their index text, figures, metric labels and their vectors), the rest in SQL."""
+
+    path: Path
+    manifest: dict
+    documents: pd.DataFrame
+    reports: pd.DataFrame
+    chunks: pd.DataFrame
+    figures: pd.DataFrame
+    metrics: pd.DataFrame
+    metric_vectors: np.ndarray
+    tokenizer: jieba.Tokenizer
+    texts: Mapping[str, str]
+    conn: psycopg.Connection
+    generation: int
+
+    def searchers(self, settings: Settings) -> tuple[PgLexical, PgNamed, PgDense]:
+        schema, n = schema_of(self.generation), len(self.chunks)
+        lexical = PgLexical(self.conn, schema, n)
+        dim = int(self.manifest["embedder"]["dim"])
+        return lexical, PgNamed(lexical), PgDense(self.conn, schema, n, dim, settings.exact_max_sections,
+                                                  settings.hnsw_ef_search)  # fmt: skip
+
+
+def generation_of(settings: Settings) -> int:
+    """The live generation (0: none), what an engine is cached by."""
+    if not settings.database_url and not has_embedded(settings.index_dir):
+        return 0  # no build made a database here: none is created just to say so
+    with connect(settings) as conn:
+        return current_generation(conn) or 0
+
+
+def load_pg_index(settings: Settings) -> PgIndex:
+    """Open the live generation; refuses one built with another embedder, and says what to run without one."""
+    if not settings.database_url and not has_embedded(settings.index_dir):
+        raise IndexUnavailable(f"no index in {settings.index_dir}: run `qa-app build --backend postgres` first")
+    try:
+        conn = connect(settings, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise IndexUnavailable(f"the index database cannot be reached ({exc})") from exc
+    gen = current_generation(conn)
+    if gen is None:
+        conn.close()
+        raise IndexUnavailable("no index in the database: run `qa-app build --backend postgres` first")
+    schema = schema_of(gen)
+    manifest = read_manifest(conn, gen)
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IndexUnavailable("the index in the database has an older layout: run `qa-app build` again")
+    built_with = manifest["embedder"].get("id")
+    if built_with != embedder_id(settings.embedder):
+        raise IndexUnavailable(
+            f"the index was built with embedder {built_with!r}, but {embedder_id(settings.embedder)!r} is "
+            "configured (QA_EMBEDDER): run `qa-app build` to rebuild it with the configured embedder"
+        )
+    dtypes = manifest["dtypes"]
+    tables = {
+        "documents": read_frame(conn, schema, "documents", dtypes["documents"], _DOCUMENT_COLUMNS),
+        "reports": read_frame(conn, schema, "reports", dtypes["reports"]),
+        "chunks": read_frame(conn, schema, "chunks", dtypes["chunks"], _CHUNK_COLUMNS),
+        "figures": read_frame(conn, schema, "figures", dtypes["figures"]),
+        "metrics": read_frame(conn, schema, "metrics", dtypes["metrics"]),
+    }
+    dim = int(manifest["embedder"]["dim"])
+    query = sql.SQL("SELECT row, embedding FROM {}.metric_vectors ORDER BY row").format(sql.Identifier(schema))
+    _, metric_vectors = read_vectors(conn, query, (), dim)
+    words = [w for (w,) in conn.execute(sql.SQL("SELECT word FROM {}.words").format(sql.Identifier(schema)))]
+    return PgIndex(
+        path=settings.index_dir,
+        manifest=manifest,
+        metric_vectors=metric_vectors,
+        tokenizer=make_tokenizer("\n".join(sorted(words)).split()),  # as loader reads userdict.txt
+        texts=StoredTexts(conn, schema, tables["documents"]["doc"].tolist()),
+        conn=conn,
+        generation=gen,
+        **tables,
+    )

@@ -1,0 +1,402 @@
+"""Processed files → one generation of the index in PostgreSQL: a schema `qa_g<N>` of tables (documents,
+reports, chunks, figures, metric labels, section and label vectors, BM25 vocabulary and postings, the user
+dictionary, the manifest) written in one transaction that ends by pointing `qa.current` at it.
+
+So a reader (qa_app.store.pg_index) that read the pointer keeps its generation whole until the next build
+but one drops it, and a build killed anywhere before its commit leaves nothing: PostgreSQL rolls it back.
+An unchanged file's rows, vectors included, are copied from the live generation by SQL (never re-read nor
+re-embedded); the BM25 postings are made again for every section, as the folder backend does, because a new
+file changes every weight (document frequencies, mean length) and the user dictionary the tokens come from.
+Row order is the folder backend's (the kept rows in their old order, then the new files' rows), so the two
+backends rank ties alike.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+import bm25s
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from qa_app import versions
+from qa_app.embed.base import text_key
+from qa_app.faults import reached
+from qa_app.store.manifest import SCHEMA_VERSION, Failure
+from qa_app.store.pg_copy import copy_frame, copy_postings, copy_vectors, create_frame_table, read_vectors
+from qa_app.store.writer import BuildStats, Progress, user_words
+
+FRAMES = ("documents", "reports", "chunks", "figures")
+# The dtypes the folder backend's tables load with (Parquet); a column not named here keeps the frame's.
+DTYPES: dict[str, dict[str, str]] = {
+    "documents": dict.fromkeys(("doc", "format", "encoding", "sha256", "text", "copies"), "str"),
+    "reports": {"report_id": "str", "doc": "str", "index": "int64", "title": "str", "org": "str", "region": "str",
+                "year": "Int64", "type": "str", "start": "int64", "end": "int64"},
+    "chunks": {**dict.fromkeys(("chunk_id", "doc", "report_id", "kind", "section"), "str"), "start": "int64",
+               "end": "int64", "text": "str", "index_text": "str", "key": "str"},
+    "figures": {**dict.fromkeys(("figure_id", "doc", "report_id", "chunk_id", "org", "region"), "str"),
+                "year": "Int64", "period": "str", "value": "float64",
+                **dict.fromkeys(("text", "unit", "metric", "section", "source"), "str"),
+                **dict.fromkeys(("start", "end", "quote_start", "quote_end"), "int64"), "malformed": "bool",
+                "ocr_page": "int64", "ocr_doubt": "bool", "metric_row": "int64"},
+    "metrics": {"metric": "str", "key": "str"},
+}  # fmt: skip
+# Texts embedded by the build's workers: (texts, their keys) → (n, dim) float32 unit vectors.
+Embed = Callable[[list[str], list[str]], np.ndarray]
+# Index texts of every section, in row order, and the user dictionary → their BM25 tokens.
+Tokenize = Callable[[list[str], list[str]], list[list[str]]]
+_LOCK = 20  # pg_advisory_xact_lock key: one build of a database at a time, whatever machine runs it
+
+
+def schema_of(gen: int) -> str:
+    return f"qa_g{gen}"
+
+
+def ensure_meta(conn: psycopg.Connection) -> None:
+    """The pointer and the list of finished generations, made once per database."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("CREATE SCHEMA IF NOT EXISTS qa")
+        conn.execute("CREATE SEQUENCE IF NOT EXISTS qa.generation")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS qa.current "
+            "(one boolean PRIMARY KEY DEFAULT true CHECK (one), gen integer NOT NULL)"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS qa.generations "
+            "(gen integer PRIMARY KEY, finished timestamptz NOT NULL DEFAULT now())"
+        )
+
+
+def current_generation(conn: psycopg.Connection) -> int | None:
+    """The generation questions are answered from; None before the first build (or on an empty database)."""
+    try:
+        row = conn.execute("SELECT gen FROM qa.current").fetchone()
+    except psycopg.errors.UndefinedTable:
+        conn.rollback()
+        return None
+    return None if row is None else int(row[0])
+
+
+def read_manifest(conn: psycopg.Connection, gen: int) -> dict:
+    row = conn.execute(sql.SQL("SELECT body FROM {}.manifest").format(sql.Identifier(schema_of(gen)))).fetchone()
+    return json.loads(row[0])
+
+
+def write_generation(
+    conn: psycopg.Connection,
+    new: dict[str, pd.DataFrame],
+    keep: Sequence[str],
+    old_gen: int | None,
+    copies_of: dict[str, list[str]],
+    files: dict[str, dict],
+    failures: list[Failure],
+    settings: dict,
+    embedder: tuple[str, int],
+    embed: Embed,
+    tokenize_all: Tokenize,
+    keep_generations: int,
+    extra: dict | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, BuildStats, dict[str, int]]:
+    """Write a generation of the tables of `frames` for the files just read (`new`) and the rows of the files
+    in `keep` from `old_gen`, then make it the live one; returns (generation, stats, rows per table)."""
+    embedder_id, dim = embedder
+    started = time.perf_counter()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        gen = int(conn.execute("SELECT nextval('qa.generation')").fetchone()[0])
+        s, old = schema_of(gen), (schema_of(old_gen) if old_gen is not None else None)
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(s)))
+        counts = _rows(conn, s, old, new, keep, copies_of)
+        reached("pg:copied")  # tests kill here: a generation half written, not committed
+        chunk_stats = _chunk_vectors(conn, s, old, dim, embed, counts["kept_chunks"], new["chunks"], progress)
+        metric_stats, labels = _metric_vectors(conn, s, old, dim, embed, progress)
+        counts["metrics"] = labels
+        embedded = time.perf_counter()
+        _bm25(conn, s, tokenize_all)
+        if progress:
+            progress("indexing", 1, 1)
+        _indexes(conn, s)
+        stats = BuildStats(
+            embedded=chunk_stats[0] + metric_stats[0],
+            cached=chunk_stats[1] + metric_stats[1],
+            seconds={"embedding": embedded - started, "indexing": time.perf_counter() - embedded},
+        )
+        counts = {name: counts[name] for name in (*FRAMES, "metrics")}
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "backend": "postgres",
+            "generation": gen,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "settings": settings,
+            "embedder": {"id": embedder_id, "dim": dim},
+            "tokenizer": {
+                "version": versions.TOKENIZER,
+                "jieba": "cut_for_search",
+                "bigrams": True,
+                "userdict": f"{s}.words",
+            },
+            "files": files,
+            **(extra or {}),
+            "failures": [asdict(f) for f in failures],
+            "counts": counts,
+            "build": asdict(stats),
+            "dtypes": DTYPES,
+        }
+        conn.execute(sql.SQL("CREATE TABLE {}.manifest (body text NOT NULL)").format(sql.Identifier(s)))
+        conn.execute(
+            sql.SQL("INSERT INTO {}.manifest VALUES (%s)").format(sql.Identifier(s)),
+            (json.dumps(manifest, ensure_ascii=False, indent=1),),
+        )
+        reached("pg:flip")  # tests kill here: everything written, the pointer not yet moved
+        conn.execute("INSERT INTO qa.generations (gen) VALUES (%s)", (gen,))
+        conn.execute(
+            "INSERT INTO qa.current (one, gen) VALUES (true, %s) ON CONFLICT (one) DO UPDATE SET gen = EXCLUDED.gen",
+            (gen,),
+        )
+    reached("pg:flipped")  # tests kill here: the new generation live, the old ones not yet dropped
+    drop_old(conn, keep_generations)
+    return gen, stats, counts
+
+
+def drop_old(conn: psycopg.Connection, keep: int) -> None:
+    """Drop every generation but the newest `keep` finished ones (an engine opened before the last build
+    still reads the one before it), and any schema a killed build left (none is: its transaction was rolled
+    back; a schema of a server that lost its disk mid-commit is)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        kept = {int(g) for (g,) in conn.execute("SELECT gen FROM qa.generations ORDER BY gen DESC LIMIT %s", (keep,))}
+        current = current_generation(conn)
+        kept |= {current} if current is not None else set()
+        schemas = [name for (name,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname ~ '^qa_g[0-9]+$'")]
+        for name in schemas:
+            if int(name.removeprefix("qa_g")) not in kept:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+        conn.execute("DELETE FROM qa.generations WHERE NOT (gen = ANY(%s))", (sorted(kept),))
+
+
+def _rows(
+    conn: psycopg.Connection,
+    s: str,
+    old: str | None,
+    new: dict[str, pd.DataFrame],
+    keep: Sequence[str],
+    copies_of: dict[str, list[str]],
+) -> dict[str, int]:
+    """The four tables: the kept files' rows copied in SQL (renumbered in their old order), then the new."""
+    counts: dict[str, int] = {}
+    for name in FRAMES:
+        frame = _typed(name, new[name])
+        create_frame_table(conn, s, name, frame)
+        kept = 0
+        if keep and old is not None:
+            cols = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+            cur = conn.execute(
+                sql.SQL(
+                    "INSERT INTO {s}.{t} (row, {cols}) SELECT (row_number() OVER (ORDER BY row) - 1)::int, {cols} "
+                    "FROM {o}.{t} WHERE doc = ANY(%s)"
+                ).format(s=sql.Identifier(s), o=sql.Identifier(old), t=sql.Identifier(name), cols=cols),
+                (list(keep),),
+            )
+            kept = cur.rowcount
+        copy_frame(conn, s, name, frame, first_row=kept)
+        counts[name] = kept + len(frame)
+        counts[f"kept_{name}"] = kept
+    docs = conn.execute(sql.SQL("SELECT doc FROM {}.documents").format(sql.Identifier(s))).fetchall()
+    names = [d for (d,) in docs]
+    conn.execute(
+        sql.SQL(
+            "UPDATE {}.documents d SET copies = m.copies FROM unnest(%s::text[], %s::text[]) AS m(doc, copies) "
+            "WHERE m.doc = d.doc"
+        ).format(sql.Identifier(s)),
+        (names, ["; ".join(copies_of.get(d, [])) for d in names]),
+    )
+    return counts
+
+
+def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.drop(columns="copies", errors="ignore") if name != "documents" else frame
+    if name == "documents" and "copies" not in frame:
+        frame = frame.assign(copies="")
+    if name == "chunks":
+        frame = frame.assign(key=[text_key(t) for t in frame["index_text"]])
+    if name == "figures":
+        frame = frame.assign(metric_row=-1)  # set once the generation's labels are known
+    return frame.astype({c: t for c, t in DTYPES[name].items() if c in frame.columns})
+
+
+def _cached_vectors(conn: psycopg.Connection, old: str | None, keys: list[str], dim: int) -> dict[str, np.ndarray]:
+    """Vectors the live generation holds for these text keys (sections and metric labels)."""
+    if old is None or not keys:
+        return {}
+    cache: dict[str, np.ndarray] = {}
+    for table, vectors in (("chunks", "vectors"), ("metrics", "metric_vectors")):
+        rows = conn.execute(
+            sql.SQL("SELECT t.row, t.key FROM {o}.{t} t WHERE t.key = ANY(%s)").format(
+                o=sql.Identifier(old), t=sql.Identifier(table)
+            ),
+            (keys,),
+        ).fetchall()
+        if not rows:
+            continue
+        key_of = dict(rows)
+        got, matrix = read_vectors(
+            conn,
+            sql.SQL("SELECT row, embedding FROM {o}.{v} WHERE row = ANY(%s) ORDER BY row").format(
+                o=sql.Identifier(old), v=sql.Identifier(vectors)
+            ),
+            ([r for r, _ in rows],),
+            dim,
+        )
+        cache.update({key_of[int(r)]: v for r, v in zip(got, matrix, strict=True)})
+    return cache
+
+
+def _chunk_vectors(
+    conn: psycopg.Connection,
+    s: str,
+    old: str | None,
+    dim: int,
+    embed: Embed,
+    kept: int,
+    chunks: pd.DataFrame,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """Vectors of the kept sections copied by SQL; of the new ones taken from the live generation by text, or
+    embedded by the workers. Returns (embedded, cached)."""
+    table = sql.SQL("{}.vectors").format(sql.Identifier(s))
+    _vector_table(conn, table, dim)
+    if kept:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {t} (row, embedding) SELECT n.row, v.embedding FROM {s}.chunks n "
+                "JOIN {o}.chunks c USING (chunk_id) JOIN {o}.vectors v ON v.row = c.row WHERE n.row < %s"
+            ).format(t=table, s=sql.Identifier(s), o=sql.Identifier(old)),
+            (kept,),
+        )
+    texts = chunks["index_text"].tolist()
+    keys = [text_key(t) for t in texts]
+    vectors, embedded = _embed_cached(conn, old, texts, keys, dim, embed, progress, "embedding sections")
+    copy_vectors(conn, table, vectors, first_row=kept)
+    return embedded, kept + len(texts) - embedded
+
+
+def _embed_cached(
+    conn: psycopg.Connection,
+    old: str | None,
+    texts: list[str],
+    keys: list[str],
+    dim: int,
+    embed: Embed,
+    progress: Progress | None,
+    stage: str,
+) -> tuple[np.ndarray, int]:
+    """Like qa_app.embed.base.embed_cached, with the live generation as the cache and the workers to embed."""
+    cache = _cached_vectors(conn, old, sorted(set(keys)), dim)
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+    if progress:
+        progress(stage, 0, len(todo))
+    if todo:
+        vectors = embed([t for _, t in todo], [k for k, _ in todo])
+        cache.update({k: v for (k, _), v in zip(todo, vectors, strict=True)})
+    if progress:
+        progress(stage, len(todo), len(todo))
+    matrix = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+    return np.ascontiguousarray(matrix, dtype=np.float32), len(todo)
+
+
+def _metric_vectors(
+    conn: psycopg.Connection, s: str, old: str | None, dim: int, embed: Embed, progress: Progress | None
+) -> tuple[tuple[int, int], int]:
+    """The distinct metric labels (sorted as Python sorts them), their vectors, each figure's label row."""
+    found = conn.execute(
+        sql.SQL("SELECT DISTINCT metric FROM {}.figures WHERE metric IS NOT NULL").format(sql.Identifier(s))
+    ).fetchall()
+    labels = sorted({m for (m,) in found} - {""})
+    keys = [text_key(t) for t in labels]
+    metrics = pd.DataFrame({"metric": labels, "key": keys}).astype(DTYPES["metrics"])
+    create_frame_table(conn, s, "metrics", metrics)
+    copy_frame(conn, s, "metrics", metrics)
+    vectors, embedded = _embed_cached(conn, old, labels, keys, dim, embed, progress, "embedding metric labels")
+    table = sql.SQL("{}.metric_vectors").format(sql.Identifier(s))
+    _vector_table(conn, table, dim)
+    copy_vectors(conn, table, vectors)
+    conn.execute(
+        sql.SQL(
+            "UPDATE {s}.figures f SET metric_row = "
+            "COALESCE((SELECT m.row FROM {s}.metrics m WHERE m.metric = f.metric), -1)"
+        ).format(s=sql.Identifier(s))
+    )
+    return (embedded, len(labels) - embedded), len(labels)
+
+
+def _vector_table(conn: psycopg.Connection, table: sql.Composable, dim: int) -> None:
+    conn.execute(
+        sql.SQL("CREATE TABLE {} (row integer NOT NULL, embedding vector({}))").format(table, sql.Literal(dim))
+    )
+
+
+def _bm25(conn: psycopg.Connection, s: str, tokenize_all: Tokenize) -> None:
+    """The user dictionary of this generation's names, and bm25s's (section, token) scores as postings."""
+    ident = sql.Identifier(s)
+    reports = pd.DataFrame(
+        conn.execute(sql.SQL("SELECT org, region FROM {}.reports ORDER BY row").format(ident)).fetchall(),
+        columns=["org", "region"],
+    )
+    figures = pd.DataFrame(
+        conn.execute(sql.SQL("SELECT metric FROM {}.figures ORDER BY row").format(ident)).fetchall(), columns=["metric"]
+    )
+    words = user_words(reports, figures)
+    conn.execute(sql.SQL("CREATE TABLE {}.words (word text NOT NULL)").format(ident))
+    with conn.cursor().copy(sql.SQL("COPY {}.words (word) FROM STDIN").format(ident)) as copy:
+        for w in words:
+            copy.write_row((w,))
+    texts = [t for (t,) in conn.execute(sql.SQL("SELECT index_text FROM {}.chunks ORDER BY row").format(ident))]
+    bm25 = bm25s.BM25()
+    bm25.index([tokens or [""] for tokens in tokenize_all(texts, words)], show_progress=False)
+    scores = bm25.scores
+    indptr = np.asarray(scores["indptr"], np.int64)
+    # bm25s numbers its vocabulary in set order, which varies with the process's string hashing: a term's id
+    # here is its rank in sorted order, so every build of the same sections writes the same rows.
+    vocab = sorted(bm25.vocab_dict)
+    rank = np.empty(len(vocab), np.int64)
+    rank[[bm25.vocab_dict[t] for t in vocab]] = np.arange(len(vocab))
+    terms = rank[np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))]
+    order = np.lexsort((np.asarray(scores["indices"]), terms))
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {}.postings (term_id integer NOT NULL, row integer NOT NULL, weight real NOT NULL)"
+        ).format(ident)
+    )
+    rows, weights = np.asarray(scores["indices"])[order], np.asarray(scores["data"], np.float32)[order]
+    copy_postings(conn, sql.SQL("{}.postings").format(ident), terms[order], rows, weights)
+    conn.execute(sql.SQL("CREATE TABLE {}.vocab (term text NOT NULL, term_id integer NOT NULL)").format(ident))
+    with conn.cursor().copy(sql.SQL("COPY {}.vocab (term, term_id) FROM STDIN").format(ident)) as copy:
+        for term_id, term in enumerate(vocab):
+            copy.write_row((term, term_id))
+    conn.execute(sql.SQL("CREATE TABLE {}.meta (num_docs integer NOT NULL)").format(ident))
+    conn.execute(sql.SQL("INSERT INTO {}.meta VALUES (%s)").format(ident), (int(scores["num_docs"]),))
+
+
+def _indexes(conn: psycopg.Connection, s: str) -> None:
+    """Made after the rows are in (one sort each, not a b-tree insert per row); then planner statistics."""
+    ident = sql.Identifier(s)
+    for statement in (
+        "CREATE INDEX ON {}.postings (term_id, row)",
+        "CREATE UNIQUE INDEX ON {}.vocab (term)",
+        "CREATE UNIQUE INDEX ON {}.chunks (row)",
+        "CREATE INDEX ON {}.chunks (report_id)",
+        "CREATE UNIQUE INDEX ON {}.vectors (row)",
+        "CREATE UNIQUE INDEX ON {}.documents (doc)",
+        "CREATE UNIQUE INDEX ON {}.figures (row)",
+    ):
+        conn.execute(sql.SQL(statement).format(ident))
+    for table in ("documents", "reports", "chunks", "figures", "vectors", "postings", "vocab", "metrics"):
+        conn.execute(sql.SQL("ANALYZE {}.{}").format(ident, sql.Identifier(table)))

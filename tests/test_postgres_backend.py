@@ -1,0 +1,133 @@
+"""The postgres backend against the folder backend: the same answers, JSON for JSON (timings aside), on the
+dev, dialogue, probe and realworld questions; and the same index, bit for bit, whatever the number of Dask
+workers, and equal to the folder's tables, vectors and BM25 weights. Runs the embedded PostgreSQL (pgserver)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+import pandas as pd
+import pytest
+from pg_cli import ROOT, answers, build_pg
+from psycopg import sql
+
+from qa_app.build import build_index
+from qa_app.config import Settings
+from qa_app.search.retrieve import stored_vectors
+from qa_app.store.pg_copy import read_vectors
+from qa_app.store.pg_server import connect, stop_embedded
+from qa_app.store.pg_writer import DTYPES, current_generation, read_manifest, schema_of
+
+SHARED = ROOT.parent / "shared" / "eval"
+DEV = SHARED / "dev_questions.jsonl"
+DIALOGUES = SHARED / "dev_dialogues.jsonl"
+PROBE = ROOT / "tests" / "data" / "probe_questions.jsonl"
+REALWORLD = SHARED / "realworld"
+
+
+def question_lines(*paths: Path) -> str:
+    """Question files as `ask -` lines: each item's q with its history (a dialogue's earlier turns)."""
+    items = [json.loads(line) for path in paths for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return "".join(json.dumps({"q": i["q"], "history": i.get("history", [])}, ensure_ascii=False) + "\n" for i in items)
+
+
+@pytest.fixture(scope="module")
+def pg_seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The seeds built into the postgres backend by two Dask workers."""
+    index = tmp_path_factory.mktemp("pg-seed") / "index"
+    build_pg(ROOT / "corpus", index, workers=2)
+    yield index
+    stop_embedded(index)
+
+
+def assert_same_answers(folder: Path, pg: Path, questions: str) -> None:
+    a, b = answers(folder, questions, "folder"), answers(pg, questions, "postgres")
+    assert len(a) == len(b) == questions.count("\n")
+    differ = [(x["question"], x["answer"], y["answer"]) for x, y in zip(a, b, strict=True) if x != y]
+    assert not differ, differ[:5]
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="../shared/eval is not beside the project")
+def test_dev_dialogue_and_probe_answers_are_identical(seed_index: Path, pg_seed: Path) -> None:
+    paths = [DEV, PROBE] + ([DIALOGUES] if DIALOGUES.exists() else [])
+    assert_same_answers(seed_index, pg_seed, question_lines(*paths))
+
+
+@pytest.mark.skipif(not REALWORLD.exists(), reason="../shared/eval/realworld is not beside the project")
+def test_realworld_answers_are_identical(tmp_path: Path) -> None:
+    corpus = REALWORLD / "corpus"
+    folder, pg = tmp_path / "folder", tmp_path / "pg"
+    build_index(Settings(corpus_dir=corpus, index_dir=folder))
+    build_pg(corpus, pg, workers=2)
+    try:
+        assert_same_answers(folder, pg, question_lines(REALWORLD / "questions.jsonl"))
+    finally:
+        stop_embedded(pg)
+
+
+def dump(index: Path) -> dict[str, object]:
+    """Every table of the live generation as (columns, rows in order), vectors as their bytes; of the manifest
+    what the build decided (not its time nor its generation number)."""
+    with connect(Settings(index_dir=index, backend="postgres")) as conn:
+        gen = current_generation(conn)
+        s = sql.Identifier(schema_of(gen))
+        manifest = read_manifest(conn, gen)
+        out: dict[str, object] = {"manifest": {k: manifest[k] for k in ("files", "failures", "counts", "reading")}}
+        for table in (*DTYPES, "vocab", "postings", "words", "meta"):
+            order = {"vocab": "term_id", "postings": "term_id, row", "words": "word", "meta": "num_docs"}.get(table)
+            query = sql.SQL("SELECT * FROM {}.{} ORDER BY " + (order or "row")).format(s, sql.Identifier(table))
+            cur = conn.execute(query)
+            out[table] = ([c.name for c in cur.description], cur.fetchall())
+        for table in ("vectors", "metric_vectors"):
+            query = sql.SQL("SELECT row, embedding FROM {}.{} ORDER BY row").format(s, sql.Identifier(table))
+            rows, vectors = read_vectors(conn, query, (), manifest["embedder"]["dim"])
+            out[table] = (rows.tolist(), vectors.tobytes())
+    return out
+
+
+def test_one_and_two_workers_build_the_same_index_as_the_folder(
+    seed_index: Path, pg_seed: Path, tmp_path: Path
+) -> None:
+    one = tmp_path / "one"
+    build_pg(ROOT / "corpus", one, workers=1)
+    try:
+        a, b = dump(pg_seed), dump(one)
+    finally:
+        stop_embedded(one)
+    assert a.keys() == b.keys()
+    for table in a:
+        assert a[table] == b[table], table
+    # and the folder backend's index: the same tables, vectors and BM25 weights
+    for table, dtypes in DTYPES.items():
+        folder = pd.read_parquet(seed_index / f"{table}.parquet")
+        columns, rows = a[table]
+        frame = pd.DataFrame(rows, columns=columns).astype(dtypes)
+        assert frame["row"].tolist() == list(range(len(folder)))
+        pd.testing.assert_frame_equal(frame[list(folder.columns)], folder)
+    flat = faiss.read_index(str(seed_index / "vectors.faiss"))
+    assert a["vectors"][1] == np.ascontiguousarray(stored_vectors(flat)).tobytes()
+    assert a["metric_vectors"][1] == np.load(seed_index / "metrics.npy").tobytes()
+    # BM25: each term's postings (section row, float32 weight) are the folder's bm25s column of that term
+    bm25 = bm25s.BM25.load(str(seed_index / "bm25"))
+    csc = bm25.scores
+    term_of = {i: t for t, i in a["vocab"][1]}
+    assert sorted(term_of.values()) == sorted(bm25.vocab_dict)
+    theirs = {
+        term: (csc["indices"][csc["indptr"][j] : csc["indptr"][j + 1]].tolist(),
+               np.asarray(csc["data"][csc["indptr"][j] : csc["indptr"][j + 1]], np.float32).tobytes())
+        for term, j in bm25.vocab_dict.items()
+        if j < len(csc["indptr"]) - 1  # bm25s's vocabulary may hold a term past its matrix (its empty token)
+    }  # fmt: skip
+    mine: dict[str, tuple[list[int], list[float]]] = {}
+    for term_id, row, weight in a["postings"][1]:
+        mine.setdefault(term_of[term_id], ([], []))
+        mine[term_of[term_id]][0].append(row)
+        mine[term_of[term_id]][1].append(weight)
+    assert {t: (rows, np.asarray(w, np.float32).tobytes()) for t, (rows, w) in mine.items()} == {
+        t: v for t, v in theirs.items() if v[0]
+    }

@@ -27,6 +27,17 @@ def corpus_results(settings: Settings) -> dict[str, FileResult]:
     return {p.name: process_file(p, settings) for p in sorted(CORPUS.glob("*.txt"))}
 
 
+def engine_of(tmp_path_factory: pytest.TempPathFactory, name: str, reports: dict[str, str]) -> Engine:
+    """An engine over a corpus of small generated reports (file name → UTF-8 text), built from scratch."""
+    root = tmp_path_factory.mktemp(name)
+    (root / "corpus").mkdir()
+    for file, text in reports.items():
+        (root / "corpus" / file).write_text(text, "utf-8")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    build_index(settings)
+    return get_engine(settings)
+
+
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed corpus built once into a temporary index with the real default embedder."""

@@ -4,10 +4,9 @@ organisation under another of its names is not listed as another organisation.""
 from __future__ import annotations
 
 import pytest
+from conftest import engine_of
 
-from qa_app.build import build_index
-from qa_app.config import Settings
-from qa_app.engine import Engine, get_engine
+from qa_app.engine import Engine
 
 REPORTS = {
     # The later report names the body without its city and restates last year's figures in a column.
@@ -21,13 +20,7 @@ REPORTS = {
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    root = tmp_path_factory.mktemp("cited")
-    (root / "corpus").mkdir()
-    for name, text in REPORTS.items():
-        (root / "corpus" / name).write_text(text, "utf-8")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    build_index(settings)
-    return get_engine(settings)
+    return engine_of(tmp_path_factory, "cited", REPORTS)
 
 
 def test_a_restated_figure_is_cited_from_its_own_years_report(engine: Engine) -> None:

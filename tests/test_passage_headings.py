@@ -4,11 +4,10 @@ report in its scope, before sections that only sound like it."""
 from __future__ import annotations
 
 import pytest
+from conftest import engine_of
 
 from qa_app.answer.compose import headed_first
-from qa_app.build import build_index
-from qa_app.config import Settings
-from qa_app.engine import Engine, get_engine
+from qa_app.engine import Engine
 from qa_app.search.retrieve import Hit
 
 _BASICS = "本局负责全县水利工程建设与管理，承担防汛抗旱、农田水利、水土保持和农村饮水安全等职责。" * 3
@@ -43,13 +42,7 @@ REPORTS = {
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    root = tmp_path_factory.mktemp("headings")
-    (root / "corpus").mkdir()
-    for name, text in REPORTS.items():
-        (root / "corpus" / name).write_text(text, "utf-8")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    build_index(settings)
-    return get_engine(settings)
+    return engine_of(tmp_path_factory, "headings", REPORTS)
 
 
 def test_the_sections_the_question_names_come_first(engine: Engine) -> None:

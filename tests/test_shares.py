@@ -5,11 +5,10 @@ answered by the share the report states ("基本支出占总支出"); one share 
 from __future__ import annotations
 
 import pytest
+from conftest import engine_of
 
 from qa_app.answer.features import Rarity, likeness, one_name
-from qa_app.build import build_index
-from qa_app.config import Settings
-from qa_app.engine import Engine, get_engine
+from qa_app.engine import Engine
 
 REPORTS = {
     "2023.txt": "青禾县农业农村局2023年度部门整体支出绩效自评报告\n一、支出情况\n"
@@ -25,13 +24,7 @@ REPORTS = {
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    root = tmp_path_factory.mktemp("shares")
-    (root / "corpus").mkdir()
-    for name, text in REPORTS.items():
-        (root / "corpus" / name).write_text(text, "utf-8")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    build_index(settings)
-    return get_engine(settings)
+    return engine_of(tmp_path_factory, "shares", REPORTS)
 
 
 @pytest.mark.parametrize(

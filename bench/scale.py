@@ -213,13 +213,19 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def commit() -> str:
+    """The code a row was measured on (rows of several runs share the table)."""
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    return done.stdout.strip() or "?"
+
+
 def backends_table(results: list[dict]) -> str:
     rows = [
         "| reports | chunks | backend | workers | build (s) | add one report (s) | open (s) | p50 (ms) | p95 (ms) "
-        "| ask RSS (MB) | server RSS (MB) | accuracy |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ask RSS (MB) | server RSS (MB) | accuracy | code |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for r in results:
+    for r in sorted(results, key=lambda r: (r["size"], r["backend"], r.get("workers", 0))):
         server = f"{r['server_rss_mb']:,.0f}" if r.get("server_rss_mb", float("nan")) == r.get("server_rss_mb") else "–"
         fields = [f"{r['reports']:,}", f"{r['chunks']:,}", r["backend"], str(r.get("workers", "–")),
                   f"{r['build_s']:.0f}", f"{r['add_one_s']:.0f}" if "add_one_s" in r else "–"]  # fmt: skip
@@ -228,6 +234,7 @@ def backends_table(results: list[dict]) -> str:
                        f"{r['accuracy']:.1%} ({r['right']}/{r['asked']})"]  # fmt: skip
         else:
             fields += ["–"] * 6
+        fields.append(r.get("commit", "d61d0df"))  # the rows of the first run carry no commit: that merge's
         rows.append("| " + " | ".join(fields) + " |")
     return "\n".join(rows)
 
@@ -244,7 +251,8 @@ def compare(sizes: list[int], work: Path, args: argparse.Namespace) -> list[dict
             for k, workers in enumerate(counts):
                 flags = ("--backend", backend) + (("--workers", str(workers)) if workers else ())
                 index = folder / f"index-{backend}"
-                result = {"size": n, "backend": backend, **({"workers": workers} if workers else {})}
+                result = {"size": n, "backend": backend, **({"workers": workers} if workers else {}),
+                          "commit": commit()}  # fmt: skip
                 result |= build(folder, flags, index)
                 if k == len(counts) - 1:  # measured once per backend, on its last build
                     asking = ("--backend", backend)
@@ -254,11 +262,10 @@ def compare(sizes: list[int], work: Path, args: argparse.Namespace) -> list[dict
                 results.append(result)
                 print(json.dumps({k: v for k, v in result.items() if k != "failures"}, ensure_ascii=False), flush=True)
                 saved = work / "backends.json"
-                earlier = (
-                    [r for r in json.loads(saved.read_text("utf-8")) if r["size"] not in sizes]
-                    if saved.exists()
-                    else []
-                )
+                # rows of earlier runs stay unless this run measures the same size, backend and workers again
+                done = {(r["size"], r["backend"], r.get("workers")) for r in results}
+                before = json.loads(saved.read_text("utf-8")) if saved.exists() else []
+                earlier = [r for r in before if (r["size"], r["backend"], r.get("workers")) not in done]
                 saved.write_text(json.dumps(earlier + results, ensure_ascii=False, indent=1), "utf-8")
     return results
 

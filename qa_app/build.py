@@ -232,7 +232,11 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
         manifest = pg_writer.read_manifest(conn, old_gen) if old_gen is not None else {}
         same_model = manifest.get("embedder", {}).get("id") == embedder_id(settings.embedder)
         # rows are kept, vectors included, only from a generation read and embedded the way this build would
-        same = same_model and manifest.get("reading") == reading_key(settings)
+        same = (
+            same_model
+            and manifest.get("reading") == reading_key(settings)
+            and manifest.get("layout") == pg_writer.LAYOUT
+        )
         old_files = manifest.get("files", {}) if same else {}
         old_failures = {f["doc"]: Failure(**f) for f in manifest.get("failures", []) if f.get("sha256")} if same else {}
         jobs: list[dask_build.ReadJob] = []

@@ -22,18 +22,17 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from qa_app.answer.compose import Composer, missing, not_found
 from qa_app.answer.contract import Answer, Passage
 from qa_app.answer.dialogue import carried, clean, context, inherit, not_chinese, question_sentence, respect
-from qa_app.answer.features import CANDIDATE_COLUMNS, Rarity, Scored, figure_scores
+from qa_app.answer.features import Rarity, Scored, figure_scores
 from qa_app.config import Settings, load_settings
 from qa_app.embed import get_embedder
 from qa_app.embed.base import Embedder
 from qa_app.search.catalog import Catalog
 from qa_app.search.query import Query, own_name, parse_query
-from qa_app.search.retrieve import ByOrgYear, Hit, Lookup, Within, intersect, search
+from qa_app.search.retrieve import Hit, Within, intersect, search
 from qa_app.store.backends import AnyIndex, index_stamp, open_index
 from qa_app.text import regions
 from qa_app.text.names import REGION_PART
@@ -48,28 +47,20 @@ class Engine:
         self.index, self.embedder, self.settings = index, embedder, settings
         self.catalog = Catalog.from_reports(index.reports)
         self._report = index.reports.set_index("report_id")
-        # A malformed number and one with a digit OCR was unsure of are kept and shown, never an answer.
-        doubtful = index.figures.get("ocr_doubt", False)
-        figures = index.figures[~index.figures["malformed"] & ~doubtful & index.figures["value"].notna()]
-        self._figures = figures.reset_index(drop=True)
-        # Per question only the figures of a few sections are scored: find them without a scan, and take their
-        # columns from Arrow (the frame's own buffers) as plain lists: a few dozen rows need no frame.
-        self._figures_of = dict(self._figures.groupby("chunk_id").indices)
-        candidates = self._figures if "ocr_page" in self._figures else self._figures.assign(ocr_page=0)
-        self._candidate_columns = pa.Table.from_pandas(candidates[list(CANDIDATE_COLUMNS)], preserve_index=False)
-        self._chunk_ids = pa.array(index.chunks["chunk_id"])
-        self._lookup = Lookup.of(index.chunks, index.reports)
-        self._figures_by = ByOrgYear.of(index.figures)
+        # Sections and figures are read per question, a few dozen rows (resident frames, or SQL): the engine
+        # itself holds the reports, the metric labels and the row sets scopes are made of.
+        self.reads = index.reads
+        self._lookup = self.reads.lookup(index.reports)
         self._lexical, self._named, self._dense = index.searchers(settings)  # arrays, or SQL (postgres backend)
         self._rarity = Rarity.of_labels(index.metrics["metric"])
         self.example = _example(index.reports)
         titles = dict(zip(index.reports["report_id"], index.reports["title"].astype(str), strict=True))
-        chunks = pa.Table.from_pandas(index.chunks[list(_PASSAGE_COLUMNS)], preserve_index=False)
         years = {
             r: None if pd.isna(y) else int(y)
             for r, y in zip(index.reports["report_id"], index.reports["year"], strict=True)
         }
-        self._composer = Composer(titles, index.texts, chunks, self.catalog, self._rarity, settings, years)
+        self._composer = Composer(titles, index.texts, self.reads.sections, self.catalog, self._rarity, settings,
+                                  years)  # fmt: skip
         # A query vector is a function of its text alone (each text embedded on its own), so one asked before
         # is taken from here: a metric phrase ("基本支出") recurs across questions, and so do questions.
         self._query_vector = lru_cache(maxsize=settings.query_cache)(self._embed_one)
@@ -127,9 +118,7 @@ class Engine:
 
     def figures_within(self, within: Within) -> pd.DataFrame:
         """All figures of the index (the figures view) of the organisations and years `within` allows."""
-        if not within:
-            return self.index.figures
-        return self.index.figures.iloc[self._figures_by.rows(within)]
+        return self.reads.figures_within(within)
 
     # --- pieces ------------------------------------------------------------------------------------
 
@@ -161,12 +150,10 @@ class Engine:
         top = hits[: self.settings.candidate_sections]
         if not top:
             return []
-        chunk_ids = self._chunk_ids.take([h.row for h in top]).to_pylist()
+        chunk_ids = self.reads.sections([h.row for h in top])["chunk_id"]
         best = top[0].score
         section_score = {c: h.score / best for c, h in zip(chunk_ids, top, strict=True)}
-        parts = [self._figures_of[c] for c in section_score if c in self._figures_of]
-        rows = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        figs = self._candidate_columns.take(rows).to_pydict()
+        rows, figs = self.reads.candidates(list(section_score))
         if query.years:
             keep = [i for i, y in enumerate(figs["year"]) if y in query.years]
             rows, figs = rows[keep], {c: [v[i] for i in keep] for c, v in figs.items()}
@@ -191,9 +178,6 @@ class Engine:
         if query.wants_figure:  # a number was asked for and none matches: say so, never a near miss
             return not_found(query, passages, missing(query))
         return self._composer.passage_answer(query, passages, hits[0])
-
-
-_PASSAGE_COLUMNS = ("doc", "report_id", "section", "text", "start", "end")
 
 
 def _example(reports: pd.DataFrame) -> str:

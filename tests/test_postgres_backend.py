@@ -18,8 +18,10 @@ from psycopg import sql
 
 from qa_app.build import build_index
 from qa_app.config import Settings
-from qa_app.search.retrieve import stored_vectors
+from qa_app.search.retrieve import Within, stored_vectors
+from qa_app.store.loader import load_index
 from qa_app.store.pg_copy import read_vectors
+from qa_app.store.pg_index import load_pg_index
 from qa_app.store.pg_server import connect, stop_embedded
 from qa_app.store.pg_writer import DTYPES, current_generation, read_manifest, schema_of
 
@@ -56,6 +58,41 @@ def assert_same_answers(folder: Path, pg: Path, questions: str) -> None:
 def test_dev_dialogue_and_probe_answers_are_identical(seed_index: Path, pg_seed: Path) -> None:
     paths = [DEV, PROBE] + ([DIALOGUES] if DIALOGUES.exists() else [])
     assert_same_answers(seed_index, pg_seed, question_lines(*paths))
+
+
+def test_both_backends_read_the_same_rows(seed_index: Path, pg_seed: Path) -> None:
+    """`Resident` (the folder's frames) and `SqlReads` (queries) give the same sections, candidate figures,
+    scope lookups and listings, in the same order: the oracle for every read a question or the app makes."""
+    folder = load_index(seed_index, Settings().embedder)
+    pg = load_pg_index(Settings(index_dir=pg_seed, backend="postgres"))
+    try:
+        a, b = folder.reads, pg.reads
+        assert (a.sections_count, a.figures_count) == (b.sections_count, b.figures_count)
+        rows = [a.sections_count - 1, 0, 17, 5, 90]  # not in row order: the order asked is kept
+        assert a.sections(rows) == b.sections(rows)
+        chunk_ids = a.sections(list(range(a.sections_count)))["chunk_id"][::-3]
+        (rows_a, figs_a), (rows_b, figs_b) = a.candidates(chunk_ids), b.candidates(chunk_ids)
+        assert len(rows_a) > 100 and rows_a.tolist() == rows_b.tolist() and figs_a == figs_b
+        la, lb = a.lookup(folder.reports), b.lookup(pg.reports)
+        for name in ("rows_of_report", "reports_of_org", "reports_of_year", "mentions"):
+            x, y = getattr(la, name), getattr(lb, name)
+            assert x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x), name
+        assert (la.n, la.year_of_report) == (lb.n, lb.year_of_report) and la.mentions
+
+        def same(x: pd.DataFrame, y: pd.DataFrame) -> None:
+            assert len(x) > 0
+            columns = [c for c in x.columns if c in y.columns]
+            assert len(columns) >= 20 or "section" in columns
+            pd.testing.assert_frame_equal(x[columns].reset_index(drop=True), y[columns].reset_index(drop=True))
+
+        within = Within(frozenset(["湘潭县信访局"]), frozenset([2024]))
+        same(a.figures_within(within), b.figures_within(within))
+        doc, report = folder.reports["doc"].iloc[2], folder.reports["report_id"].iloc[2]
+        same(a.figures_of_doc(doc), b.figures_of_doc(doc))
+        same(a.report_sections(report), b.report_sections(report))
+        pd.testing.assert_frame_equal(a.counts().sort_index(), b.counts().sort_index())
+    finally:
+        pg.db.close()
 
 
 @pytest.mark.skipif(not REALWORLD.exists(), reason="../shared/eval/realworld is not beside the project")

@@ -138,6 +138,35 @@ def test_a_killed_database_server_loses_only_the_running_build(first: tuple[Path
     (corpus / "extra.txt").unlink()
 
 
+def test_an_ask_process_goes_on_answering_after_the_server_is_killed(first: tuple[Path, Path, list[dict]]) -> None:
+    """The app's engine is opened once: a killed server (restarted on the next use, with crash recovery)
+    must not leave it with a dead connection, nor need the app restarted."""
+    _, index, _ = first
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa_app.ui.cli", "ask", "--json", "-", "--index", str(index), "--backend", "postgres"],
+        cwd=ROOT, env=_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+    def asked(question: str) -> dict:
+        proc.stdin.write((question + "\n").encode("utf-8"))
+        proc.stdin.flush()
+        answer = json.loads(proc.stdout.readline())
+        answer.pop("timings_ms", None)
+        return answer
+
+    try:
+        before = [asked(OLD_Q), asked("湘潭县信访局存在的问题")]  # a figure (its figures and texts read) and a passage
+        assert before[0]["found"] and before[0]["figures"]
+        pid = postmaster_pid(index)
+        assert pid is not None
+        subprocess.run(["kill", "-9", str(pid)], check=True)
+        after = [asked(OLD_Q), asked("湘潭县信访局存在的问题")]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=120)
+    assert after == before, proc.stderr.read().decode("utf-8", "replace")[-3000:]
+
+
 def _dev_questions() -> list[str]:
     path = ROOT / "tests" / "data" / "dev_questions.jsonl"
     return [json.loads(line)["q"] for line in path.read_text("utf-8").splitlines() if line.strip()]

@@ -6,9 +6,8 @@ the index with its stored offsets, so it is verbatim in its source."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-import pyarrow as pa
 
 from qa_app.answer.contract import Answer, Citation, FigureOut, Passage
 from qa_app.answer.features import Rarity, Scored, bigram_set, likeness, measure
@@ -79,20 +78,20 @@ def headed_first(question: str, hits: list[Hit], sections: list[str]) -> list[Hi
 
 @dataclass(frozen=True)
 class Composer:
-    """What composing an answer reads of the index: report titles, stored texts, sections (their columns as
-    an Arrow table, a few rows taken per question), the organisations' other names and the labels' rarity;
-    and the settings' floor and `Ranking`."""
+    """What composing an answer reads of the index: report titles, stored texts, sections (a few rows read
+    per question, qa_app.store.reads), the organisations' other names and the labels' rarity; and the
+    settings' floor and `Ranking`."""
 
     titles: dict[str, str]  # report_id → title
-    texts: dict[str, str]
-    chunks: pa.Table  # doc, report_id, section, text, start, end per chunk row
+    texts: Mapping[str, str]
+    sections: Callable[[Sequence[int]], dict[str, list]]  # rows → doc, report_id, section, text, start, end
     catalog: Catalog
     rarity: Rarity
     settings: Settings
     report_years: dict[str, int | None] = field(default_factory=dict)  # report_id → the year it reports on
 
     def passages(self, hits: list[Hit], top: float) -> list[Passage]:
-        rows = self.chunks.take([h.row for h in hits]).to_pydict()
+        rows = self.sections([h.row for h in hits])
         return [
             Passage(
                 doc=rows["doc"][i],
@@ -224,7 +223,7 @@ class Composer:
         """`headed_first` for a passage question, on the sections of `hits`."""
         if not query.wants_passage or not hits:
             return hits
-        return headed_first(query.norm, hits, self.chunks["section"].take([h.row for h in hits]).to_pylist())
+        return headed_first(query.norm, hits, self.sections([h.row for h in hits])["section"])
 
     def passage_answer(self, query: Query, passages: list[Passage], top: Hit) -> Answer:
         # A passage answers only if it shares words with what was asked ("今天天气怎么样" shares none).
@@ -232,7 +231,7 @@ class Composer:
             return not_found(query, passages, missing(query))
         p = passages[0]
         cites: list[Citation] = []
-        report_id = self.chunks["report_id"][top.row].as_py()  # passages[0] is the section of `top`
+        report_id = self.sections([top.row])["report_id"][0]  # passages[0] is the section of `top`
         n = self.cite(p.doc, report_id, p.section, p.start, p.end, cites)
         limit = self.settings.ranking.excerpt_chars
         excerpt = re.sub(r"\s+", " ", p.text).strip()

@@ -77,15 +77,24 @@ class Lookup:
 
     @classmethod
     def of(cls, chunks: pd.DataFrame, reports: pd.DataFrame) -> Lookup:
+        rows_of_report = {k: np.asarray(v, np.int64) for k, v in chunks.groupby("report_id").indices.items()}
+        return cls.of_rows(len(chunks), rows_of_report, year_rows(chunks), reports)
+
+    @classmethod
+    def of_rows(
+        cls, n: int, rows_of_report: dict[str, np.ndarray], mentions: dict[int, np.ndarray], reports: pd.DataFrame
+    ) -> Lookup:
+        """From the section rows of each report and of each year mentioned (a backend that keeps its
+        sections elsewhere reads only these) and the resident reports table."""
         ids = reports["report_id"].to_numpy()
         years = reports["year"].dropna()
         return cls(
-            n=len(chunks),
-            rows_of_report={k: np.asarray(v, np.int64) for k, v in chunks.groupby("report_id").indices.items()},
+            n=n,
+            rows_of_report=rows_of_report,
             reports_of_org={k: ids[v] for k, v in reports.groupby("org").indices.items()},
             reports_of_year={int(k): ids[years.index[v]] for k, v in years.groupby(years).indices.items()},
             year_of_report={r: int(y) for r, y in zip(ids[years.index], years, strict=True)},
-            mentions=year_rows(chunks),
+            mentions=mentions,
         )
 
     def rows(self, report_ids: Iterable[str]) -> np.ndarray:

@@ -3,16 +3,46 @@ or PostgreSQL (qa_app.store.pg_index). The engine and the build ask here, never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+import jieba
+import numpy as np
+import pandas as pd
+
 from qa_app.config import Settings
-from qa_app.store.loader import Index, load_index
+from qa_app.store.loader import load_index
 from qa_app.store.manifest import IndexUnavailable, built_stamp, read_manifest
-from qa_app.store.pg_index import PgIndex, generation_of, load_pg_index
+from qa_app.store.pg_index import generation_of, load_pg_index
 from qa_app.store.pg_server import connect, has_embedded
 from qa_app.store.pg_writer import current_generation
 from qa_app.store.pg_writer import read_manifest as read_pg_manifest
+from qa_app.store.reads import Reads
 
 BACKENDS = ("folder", "postgres")
-AnyIndex = Index | PgIndex
+
+
+class AnyIndex(Protocol):
+    """What the engine and the app read of an open index, whichever backend holds it: the small tables
+    resident (`Index` also keeps its sections and figures as frames, `PgIndex` none), the rest through
+    `reads`, `texts` and `searchers`."""
+
+    path: Path
+    manifest: dict
+    documents: pd.DataFrame  # doc, format, encoding, sha256, copies (the folder's also the stored text)
+    reports: pd.DataFrame
+    metrics: pd.DataFrame
+    metric_vectors: np.ndarray
+    tokenizer: jieba.Tokenizer
+    texts: Mapping[str, str]  # doc → stored text, which every citation's offsets index into
+
+    @property
+    def reads(self) -> Reads: ...
+
+    def searchers(self, settings: Settings) -> tuple:
+        """(lexical, named, dense): `Lexical`, `Named`, `Dense` of qa_app.search.retrieve or their SQL twins
+        of qa_app.store.pg_index, with the same methods."""
 
 
 def check(settings: Settings) -> None:

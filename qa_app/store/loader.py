@@ -4,6 +4,7 @@ its tables, vectors, BM25 arrays and tokenizer loaded, and a load that straddled
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -16,6 +17,7 @@ from qa_app.config import Settings
 from qa_app.embed import embedder_id
 from qa_app.search.retrieve import Dense, Lexical, Named
 from qa_app.store.manifest import TABLES, IndexUnavailable, file_sha256, live, read_manifest
+from qa_app.store.reads import Resident
 from qa_app.text.tokens import make_tokenizer
 
 
@@ -45,6 +47,11 @@ class Index:
     bm25: bm25s.BM25
     tokenizer: jieba.Tokenizer
     texts: dict[str, str]  # doc → stored text, which every citation's offsets index into
+
+    @cached_property
+    def reads(self) -> Resident:
+        """Sections and figures as questions read them (qa_app.store.reads), made once per index."""
+        return Resident.of(self.chunks, self.figures)
 
     def searchers(self, settings: Settings) -> tuple[Lexical, Named, Dense]:
         """BM25, name and dense search over the loaded arrays (qa_app.store.pg_index has the SQL ones)."""

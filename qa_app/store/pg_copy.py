@@ -16,6 +16,7 @@ from psycopg import sql
 
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
+_EVERY_ROW = sql.SQL("true")
 
 
 def sql_type(dtype: object) -> str:
@@ -51,14 +52,21 @@ def copy_frame(conn: psycopg.Connection, schema: str, name: str, frame: pd.DataF
 
 
 def read_frame(
-    conn: psycopg.Connection, schema: str, name: str, dtypes: dict[str, str], columns: list[str] | None = None
+    conn: psycopg.Connection,
+    schema: str,
+    name: str,
+    dtypes: dict[str, str],
+    columns: list[str] | None = None,
+    where: sql.Composable = _EVERY_ROW,
+    params: tuple = (),
 ) -> pd.DataFrame:
-    """The table in row order, with the dtypes it was written with."""
+    """The table's rows (those `where` keeps) in row order, with the dtypes it was written with."""
     columns = columns or list(dtypes)
     cur = conn.execute(
-        sql.SQL("SELECT {} FROM {}.{} ORDER BY row").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Identifier(schema), sql.Identifier(name)
-        )
+        sql.SQL("SELECT {} FROM {}.{} WHERE {} ORDER BY row").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Identifier(schema), sql.Identifier(name), where
+        ),
+        params,
     )
     frame = pd.DataFrame(cur.fetchall(), columns=columns)
     return frame.astype({c: dtypes[c] for c in columns})

@@ -8,13 +8,15 @@ bm25s's float32 weights and are summed by the same scipy product; a scope's vect
 float32 bytes and are scored by the same numpy product (a search of everything by the same flat FAISS
 index, built once per engine, as the folder backend's). pgvector stores the vectors but computes no
 distance here: its 384-dimension kernels stop the server with an illegal instruction on a CPU without
-AVX-512 (docs/SCALING.md). Stored texts are read when a citation needs them, not at open.
+AVX-512 (docs/SCALING.md). Sections, figures and stored texts stay in the database: a question reads the
+few rows it scores and cites (`SqlReads`, `StoredTexts`); the engine holds the reports, the metric labels
+with their vectors, and the scope's row numbers (each report's sections, each year's mentions).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,26 +28,28 @@ import psycopg
 from psycopg import sql
 from scipy import sparse
 
+from qa_app.answer.features import CANDIDATE_COLUMNS
 from qa_app.config import Settings
 from qa_app.embed import embedder_id
-from qa_app.search.retrieve import Dense, top
+from qa_app.search.retrieve import Dense, Lookup, Within, top
 from qa_app.store.manifest import SCHEMA_VERSION, IndexUnavailable
 from qa_app.store.pg_copy import read_frame, read_vectors
-from qa_app.store.pg_server import connect, has_embedded
-from qa_app.store.pg_writer import current_generation, read_manifest, schema_of
+from qa_app.store.pg_server import Db, connect, has_embedded
+from qa_app.store.pg_writer import LAYOUT, current_generation, read_manifest, schema_of
+from qa_app.store.reads import SECTION_COLUMNS
 from qa_app.text.tokens import bigram_terms, make_tokenizer
 
-# Columns the engine and the app use; a section's index_text stays in SQL (only name search reads it).
-_CHUNK_COLUMNS = ["chunk_id", "doc", "report_id", "kind", "section", "start", "end", "text"]
 _DOCUMENT_COLUMNS = ["doc", "format", "encoding", "sha256", "copies"]
 _TEXTS_KEPT = 64  # stored texts kept per engine: a conversation cites a few reports again and again
+# What `qa_app.store.reads.answerable` keeps, in SQL.
+_ANSWERABLE = "NOT malformed AND NOT coalesce(ocr_doubt, false) AND value IS NOT NULL"
 
 
 class StoredTexts(Mapping[str, str]):
     """doc → stored text, read from the generation when first asked for (the few a question cites)."""
 
-    def __init__(self, conn: psycopg.Connection, schema: str, docs: list[str]) -> None:
-        self._conn, self._schema, self._docs = conn, schema, docs
+    def __init__(self, db: Db, schema: str, docs: list[str]) -> None:
+        self._db, self._schema, self._docs = db, schema, docs
         self._known = set(docs)
         self._kept: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -56,13 +60,13 @@ class StoredTexts(Mapping[str, str]):
         with self._lock:
             if doc in self._kept:
                 return self._kept[doc]
-            row = self._conn.execute(
+            ((text,),) = self._db.rows(
                 sql.SQL("SELECT text FROM {}.documents WHERE doc = %s").format(sql.Identifier(self._schema)), (doc,)
-            ).fetchone()
+            )
             if len(self._kept) >= _TEXTS_KEPT:
                 self._kept.pop(next(iter(self._kept)))
-            self._kept[doc] = row[0]
-            return row[0]
+            self._kept[doc] = text
+            return text
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._docs)
@@ -72,19 +76,104 @@ class StoredTexts(Mapping[str, str]):
 
 
 @dataclass(frozen=True)
+class SqlReads:
+    """`qa_app.store.reads.Reads` as queries on the generation: a question's sections by row and its best
+    sections' figures by section id (b-tree lookups), the app's listings by organisation, year, file or
+    report; the same rows, columns and order as the folder backend's `Resident`."""
+
+    db: Db
+    schema: str
+    dtypes: dict[str, dict[str, str]]
+    sections_count: int
+    figures_count: int
+
+    def _t(self, table: str) -> sql.Composable:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(table))
+
+    def sections(self, rows: Sequence[int]) -> dict[str, list]:
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in SECTION_COLUMNS)
+        found = self.db.rows(sql.SQL("SELECT row, {} FROM {} WHERE row = ANY(%s)").format(cols, self._t("chunks")),
+                             (list(rows),))  # fmt: skip
+        by_row = {r[0]: r[1:] for r in found}
+        ordered = [by_row[r] for r in rows]
+        return {c: [v[k] for v in ordered] for k, c in enumerate(SECTION_COLUMNS)}
+
+    def candidates(self, chunk_ids: Sequence[str]) -> tuple[np.ndarray, dict[str, list]]:
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in CANDIDATE_COLUMNS)
+        found = self.db.rows(
+            sql.SQL("SELECT row, {} FROM {} WHERE chunk_id = ANY(%s) AND {} ORDER BY row").format(
+                cols, self._t("figures"), sql.SQL(_ANSWERABLE)
+            ),
+            (list(chunk_ids),),
+        )
+        place = {c: k for k, c in enumerate(chunk_ids)}
+        at = CANDIDATE_COLUMNS.index("chunk_id") + 1
+        found.sort(key=lambda r: (place[r[at]], r[0]))  # section by section as asked, rows ascending in each
+        figs = {c: [r[k + 1] for r in found] for k, c in enumerate(CANDIDATE_COLUMNS)}
+        return np.asarray([r[0] for r in found], np.int64), figs
+
+    def lookup(self, reports: pd.DataFrame) -> Lookup:
+        of_report = self.db.rows(
+            sql.SQL("SELECT report_id, array_agg(row ORDER BY row) FROM {} GROUP BY report_id").format(
+                self._t("chunks")
+            )
+        )
+        mentions = self.db.rows(
+            sql.SQL("SELECT year, array_agg(row ORDER BY row) FROM {} GROUP BY year").format(self._t("mentions"))
+        )
+        return Lookup.of_rows(
+            self.sections_count,
+            {r: np.asarray(rows, np.int64) for r, rows in of_report},
+            {int(y): np.asarray(rows, np.int64) for y, rows in mentions},
+            reports,
+        )
+
+    def _figures(self, where: sql.Composable, params: tuple) -> pd.DataFrame:
+        return self.db.run(lambda conn: read_frame(conn, self.schema, "figures", self.dtypes["figures"], None,
+                                                   where, params))  # fmt: skip
+
+    def figures_within(self, within: Within) -> pd.DataFrame:
+        where, params = [sql.SQL("true")], []
+        if within.orgs:
+            where.append(sql.SQL("org = ANY(%s)"))
+            params.append(sorted(within.orgs))
+        if within.years:
+            where.append(sql.SQL("year = ANY(%s)"))
+            params.append(sorted(within.years))
+        return self._figures(sql.SQL(" AND ").join(where), tuple(params))
+
+    def figures_of_doc(self, doc: str) -> pd.DataFrame:
+        return self._figures(sql.SQL("doc = %s"), (doc,))
+
+    def report_sections(self, report_id: str) -> pd.DataFrame:
+        columns = ["doc", "section", "start", "end"]
+        return self.db.run(lambda conn: read_frame(conn, self.schema, "chunks", self.dtypes["chunks"], columns,
+                                                   sql.SQL("report_id = %s"), (report_id,)))  # fmt: skip
+
+    def counts(self) -> pd.DataFrame:
+        def per_report(table: str) -> pd.Series:
+            found = self.db.rows(
+                sql.SQL("SELECT report_id, count(*) FROM {} GROUP BY report_id").format(self._t(table))
+            )
+            return pd.Series(dict(found), dtype="int64").rename_axis("report_id")
+
+        return pd.DataFrame({"sections": per_report("chunks"), "figures": per_report("figures")})
+
+
+@dataclass(frozen=True)
 class PgLexical:
     """BM25 over the postings table: the scope's postings of the question's tokens, summed as `Lexical` sums
     them (token ids ascending, float32), so the scores equal the folder backend's bit for bit."""
 
-    conn: psycopg.Connection
+    db: Db
     schema: str
     n: int  # sections of the generation
 
     def term_ids(self, terms: list[str]) -> dict[str, int]:
-        rows = self.conn.execute(
+        rows = self.db.rows(
             sql.SQL("SELECT term, term_id FROM {}.vocab WHERE term = ANY(%s)").format(sql.Identifier(self.schema)),
             (sorted(set(terms)),),
-        ).fetchall()
+        )
         return dict(rows)
 
     def scores(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
@@ -98,7 +187,7 @@ class PgLexical:
         if len(rows) < self.n:
             query += " AND row = ANY(%s)"  # the scope inside the query: only its postings come back
             params += (rows.tolist(),)
-        found = self.conn.execute(sql.SQL(query).format(sql.Identifier(self.schema)), params).fetchall()
+        found = self.db.rows(sql.SQL(query).format(sql.Identifier(self.schema)), params)
         if not found:  # (a binary COPY of the postings costs twice this SELECT at a few thousand of them)
             return np.zeros(len(rows), np.float32)
         terms, at, weight = (np.asarray(column) for column in zip(*found, strict=True))
@@ -122,13 +211,13 @@ class PgNamed:
         ids = self.lexical.term_ids(list(grams))
         if len(ids) < len(grams):
             return []
-        found = self.lexical.conn.execute(
+        found = self.lexical.db.rows(
             sql.SQL(
                 "SELECT DISTINCT c.report_id FROM {s}.chunks c WHERE c.row IN (SELECT row FROM {s}.postings "
                 "WHERE term_id = ANY(%s) GROUP BY row HAVING count(*) = %s) AND strpos(c.index_text, %s) > 0"
             ).format(s=sql.Identifier(self.lexical.schema)),
             (sorted(ids.values()), len(ids), name),
-        ).fetchall()
+        )
         return sorted(r for (r,) in found)
 
 
@@ -137,7 +226,7 @@ class PgDense:
     """`Dense` over the vectors table: a scope of up to `exact_max` rows is read from SQL and scored exactly;
     a search of more goes to a flat FAISS index of every vector, read once per engine when first needed."""
 
-    conn: psycopg.Connection
+    db: Db
     schema: str
     n: int
     dim: int
@@ -151,26 +240,20 @@ class PgDense:
             return []
         q = np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1)
         if exact or (len(rows) <= self.exact_max and len(rows) != self.n):
-            got, matrix = read_vectors(
-                self.conn,
-                sql.SQL("SELECT row, embedding FROM {}.vectors WHERE row = ANY(%s) ORDER BY row").format(
-                    sql.Identifier(self.schema)
-                ),
-                (rows.tolist(),),
-                self.dim,
+            query = sql.SQL("SELECT row, embedding FROM {}.vectors WHERE row = ANY(%s) ORDER BY row").format(
+                sql.Identifier(self.schema)
             )
+            got, matrix = self.db.run(lambda conn: read_vectors(conn, query, (rows.tolist(),), self.dim))
             return top(matrix @ q[0], got, depth)
         return self.everything().ranking(qvec, rows, depth)
 
     def everything(self) -> Dense:
         with self._lock:
             if not self._everything:
-                _, matrix = read_vectors(
-                    self.conn,
-                    sql.SQL("SELECT row, embedding FROM {}.vectors ORDER BY row").format(sql.Identifier(self.schema)),
-                    (),
-                    self.dim,
+                query = sql.SQL("SELECT row, embedding FROM {}.vectors ORDER BY row").format(
+                    sql.Identifier(self.schema)
                 )
+                _, matrix = self.db.run(lambda conn: read_vectors(conn, query, (), self.dim))
                 flat = faiss.IndexFlatIP(self.dim)
                 flat.add(matrix)
                 self._everything.append(Dense.of(flat, self.exact_max, self.ef_search))
@@ -179,27 +262,27 @@ class PgDense:
 
 @dataclass(frozen=True)
 class PgIndex:
-    """What `Index` holds for the engine, from one generation: the small tables in memory (reports, sections
-    without their index text, figures, metric labels and their vectors), the rest in SQL."""
+    """What the engine reads of one generation: the reports, documents (without their text), metric labels
+    and their vectors and the user dictionary in memory; sections, figures, texts, postings and vectors read
+    per question (`reads`, `texts`, `searchers`)."""
 
     path: Path
     manifest: dict
     documents: pd.DataFrame
     reports: pd.DataFrame
-    chunks: pd.DataFrame
-    figures: pd.DataFrame
     metrics: pd.DataFrame
     metric_vectors: np.ndarray
     tokenizer: jieba.Tokenizer
     texts: Mapping[str, str]
-    conn: psycopg.Connection
+    reads: SqlReads
+    db: Db
     generation: int
 
     def searchers(self, settings: Settings) -> tuple[PgLexical, PgNamed, PgDense]:
-        schema, n = schema_of(self.generation), len(self.chunks)
-        lexical = PgLexical(self.conn, schema, n)
+        schema, n = schema_of(self.generation), self.reads.sections_count
+        lexical = PgLexical(self.db, schema, n)
         dim = int(self.manifest["embedder"]["dim"])
-        return lexical, PgNamed(lexical), PgDense(self.conn, schema, n, dim, settings.exact_max_sections,
+        return lexical, PgNamed(lexical), PgDense(self.db, schema, n, dim, settings.exact_max_sections,
                                                   settings.hnsw_ef_search)  # fmt: skip
 
 
@@ -212,20 +295,28 @@ def generation_of(settings: Settings) -> int:
 
 
 def load_pg_index(settings: Settings) -> PgIndex:
-    """Open the live generation; refuses one built with another embedder, and says what to run without one."""
+    """Open the live generation; refuses one built with another embedder or layout, and says what to run
+    without one."""
     if not settings.database_url and not has_embedded(settings.index_dir):
         raise IndexUnavailable(f"no index in {settings.index_dir}: run `qa-app build --backend postgres` first")
     try:
-        conn = connect(settings, autocommit=True)
+        db = Db(settings)
     except psycopg.OperationalError as exc:
         raise IndexUnavailable(f"the index database cannot be reached ({exc})") from exc
+    try:
+        return db.run(lambda conn: _open(conn, db, settings))
+    except BaseException:
+        db.close()
+        raise
+
+
+def _open(conn: psycopg.Connection, db: Db, settings: Settings) -> PgIndex:
     gen = current_generation(conn)
     if gen is None:
-        conn.close()
         raise IndexUnavailable("no index in the database: run `qa-app build --backend postgres` first")
     schema = schema_of(gen)
     manifest = read_manifest(conn, gen)
-    if manifest.get("schema_version") != SCHEMA_VERSION:
+    if manifest.get("schema_version") != SCHEMA_VERSION or manifest.get("layout") != LAYOUT:
         raise IndexUnavailable("the index in the database has an older layout: run `qa-app build` again")
     built_with = manifest["embedder"].get("id")
     if built_with != embedder_id(settings.embedder):
@@ -234,24 +325,22 @@ def load_pg_index(settings: Settings) -> PgIndex:
             "configured (QA_EMBEDDER): run `qa-app build` to rebuild it with the configured embedder"
         )
     dtypes = manifest["dtypes"]
-    tables = {
-        "documents": read_frame(conn, schema, "documents", dtypes["documents"], _DOCUMENT_COLUMNS),
-        "reports": read_frame(conn, schema, "reports", dtypes["reports"]),
-        "chunks": read_frame(conn, schema, "chunks", dtypes["chunks"], _CHUNK_COLUMNS),
-        "figures": read_frame(conn, schema, "figures", dtypes["figures"]),
-        "metrics": read_frame(conn, schema, "metrics", dtypes["metrics"]),
-    }
+    documents = read_frame(conn, schema, "documents", dtypes["documents"], _DOCUMENT_COLUMNS)
     dim = int(manifest["embedder"]["dim"])
     query = sql.SQL("SELECT row, embedding FROM {}.metric_vectors ORDER BY row").format(sql.Identifier(schema))
     _, metric_vectors = read_vectors(conn, query, (), dim)
     words = [w for (w,) in conn.execute(sql.SQL("SELECT word FROM {}.words").format(sql.Identifier(schema)))]
+    counts = manifest["counts"]
     return PgIndex(
         path=settings.index_dir,
         manifest=manifest,
+        documents=documents,
+        reports=read_frame(conn, schema, "reports", dtypes["reports"]),
+        metrics=read_frame(conn, schema, "metrics", dtypes["metrics"]),
         metric_vectors=metric_vectors,
         tokenizer=make_tokenizer("\n".join(sorted(words)).split()),  # as loader reads userdict.txt
-        texts=StoredTexts(conn, schema, tables["documents"]["doc"].tolist()),
-        conn=conn,
+        texts=StoredTexts(db, schema, documents["doc"].tolist()),
+        reads=SqlReads(db, schema, dtypes, int(counts["chunks"]), int(counts["figures"])),
+        db=db,
         generation=gen,
-        **tables,
     )

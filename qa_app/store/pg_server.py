@@ -13,18 +13,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 import psycopg
+from psycopg import sql
 
 from qa_app.config import Settings
 
 PG_DIR = "pg"  # inside the index folder
 _PIDS = ".handle_pids.json"  # pgserver's list of processes using the server
 ZOMBIE_WAIT_S = 30.0  # how long a killed server may stay a zombie before it is taken as running
+RECONNECT_S = 30.0  # how long a reader tries to reach a server again after its connection broke
 
 
 def data_dir(index_dir: Path) -> Path:
@@ -40,6 +45,52 @@ def database_url(settings: Settings) -> str:
 
 def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
     return psycopg.connect(database_url(settings), **kwargs)
+
+
+T = TypeVar("T")
+
+
+class Db:
+    """The readers' connection to the index database (autocommit; psycopg serialises the app's threads on
+    it). A read that finds the connection broken (the server was restarted, or killed, and the embedded one
+    is restarted by `connect`) reconnects once and runs again: reads change nothing, so a second run is safe,
+    and the app goes on answering without being restarted."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._conn = connect(settings, autocommit=True)
+        self._lock = threading.Lock()
+
+    def run(self, work: Callable[[psycopg.Connection], T]) -> T:
+        conn = self._conn
+        try:
+            return work(conn)
+        except psycopg.OperationalError:
+            if not conn.broken and not conn.closed:
+                raise
+        with self._lock:
+            if self._conn is conn:
+                self._conn = _reconnect(self._settings)
+        return work(self._conn)
+
+    def rows(self, query: sql.Composable, params: tuple = ()) -> list[tuple]:
+        return self.run(lambda conn: conn.execute(query, params).fetchall())
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _reconnect(settings: Settings) -> psycopg.Connection:
+    """A new connection after the old one broke. A killed server's last backends may hold its shared memory
+    for a moment, and the restart fails while they do: tried again until RECONNECT_S have passed."""
+    deadline = time.monotonic() + RECONNECT_S
+    while True:
+        try:
+            return connect(settings, autocommit=True)
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def has_embedded(index_dir: Path) -> bool:

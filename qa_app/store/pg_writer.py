@@ -27,11 +27,15 @@ from psycopg import sql
 from qa_app import versions
 from qa_app.embed.base import text_key
 from qa_app.faults import reached
+from qa_app.search.retrieve import year_rows
 from qa_app.store.manifest import SCHEMA_VERSION, Failure
 from qa_app.store.pg_copy import copy_frame, copy_postings, copy_vectors, create_frame_table, read_vectors
 from qa_app.store.writer import BuildStats, Progress, user_words
 
 FRAMES = ("documents", "reports", "chunks", "figures")
+# The generation's tables and indexes as readers expect them: a generation of another layout is rebuilt,
+# never read (2: the sections' year mentions as a table, figures found by section and by file).
+LAYOUT = 2
 # The dtypes the folder backend's tables load with (Parquet); a column not named here keeps the frame's.
 DTYPES: dict[str, dict[str, str]] = {
     "documents": dict.fromkeys(("doc", "format", "encoding", "sha256", "text", "copies"), "str"),
@@ -115,6 +119,7 @@ def write_generation(
         s, old = schema_of(gen), (schema_of(old_gen) if old_gen is not None else None)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(s)))
         counts = _rows(conn, s, old, new, keep, copies_of)
+        _mentions(conn, s, old, counts["kept_chunks"], new["chunks"])
         reached("pg:copied")  # tests kill here: a generation half written, not committed
         chunk_stats = _chunk_vectors(conn, s, old, dim, embed, counts["kept_chunks"], new["chunks"], progress)
         metric_stats, labels = _metric_vectors(conn, s, old, dim, embed, progress)
@@ -133,6 +138,7 @@ def write_generation(
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "backend": "postgres",
+            "layout": LAYOUT,
             "generation": gen,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "settings": settings,
@@ -219,6 +225,25 @@ def _rows(
         (names, ["; ".join(copies_of.get(d, [])) for d in names]),
     )
     return counts
+
+
+def _mentions(conn: psycopg.Connection, s: str, old: str | None, kept: int, chunks: pd.DataFrame) -> None:
+    """(year, row) for each year a section mentions, as the folder backend finds them (`year_rows`): the kept
+    sections' copied from the live generation under their new rows, the new sections' found here."""
+    ident = sql.Identifier(s)
+    conn.execute(sql.SQL("CREATE TABLE {}.mentions (year integer NOT NULL, row integer NOT NULL)").format(ident))
+    if kept:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {s}.mentions (year, row) SELECT m.year, n.row FROM {o}.mentions m "
+                "JOIN {o}.chunks c ON c.row = m.row JOIN {s}.chunks n ON n.chunk_id = c.chunk_id WHERE n.row < %s"
+            ).format(s=ident, o=sql.Identifier(old)),
+            (kept,),
+        )
+    with conn.cursor().copy(sql.SQL("COPY {}.mentions (year, row) FROM STDIN").format(ident)) as copy:
+        for year, rows in sorted(year_rows(chunks).items()):
+            for row in rows.tolist():
+                copy.write_row((year, kept + row))
 
 
 def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -393,10 +418,14 @@ def _indexes(conn: psycopg.Connection, s: str) -> None:
         "CREATE UNIQUE INDEX ON {}.vocab (term)",
         "CREATE UNIQUE INDEX ON {}.chunks (row)",
         "CREATE INDEX ON {}.chunks (report_id)",
+        "CREATE INDEX ON {}.mentions (year)",
+        "CREATE INDEX ON {}.figures (chunk_id)",
+        "CREATE INDEX ON {}.figures (doc)",
+        "CREATE INDEX ON {}.figures (org, year)",
         "CREATE UNIQUE INDEX ON {}.vectors (row)",
         "CREATE UNIQUE INDEX ON {}.documents (doc)",
         "CREATE UNIQUE INDEX ON {}.figures (row)",
     ):
         conn.execute(sql.SQL(statement).format(ident))
-    for table in ("documents", "reports", "chunks", "figures", "vectors", "postings", "vocab", "metrics"):
+    for table in ("documents", "reports", "chunks", "figures", "vectors", "postings", "vocab", "metrics", "mentions"):
         conn.execute(sql.SQL("ANALYZE {}.{}").format(ident, sql.Identifier(table)))

@@ -263,7 +263,7 @@ def documents_view(engine: Engine, within: Within, settings: Settings) -> None:
     index = engine.index
     corrections_panel(engine, settings)
     listing = within.keep(
-        documents_frame(index.documents, index.reports, index.chunks, index.figures).rename(
+        documents_frame(index.documents, index.reports, index.reads.counts()).rename(
             columns={"单位": "org", "年度": "year"}
         )
     ).rename(columns={"org": "单位", "year": "年度"})
@@ -275,7 +275,7 @@ def documents_view(engine: Engine, within: Within, settings: Settings) -> None:
         st.session_state.pop("report", None)
     chosen = st.selectbox("阅读报告", list(titles), format_func=lambda rid: titles[rid], key="report")
     at = st.session_state.get("at") if st.session_state.get("at_report") == chosen else None
-    chunks = index.chunks[index.chunks["report_id"] == chosen]
+    chunks = index.reads.report_sections(chosen)
     text = index.texts.get(str(chunks["doc"].iloc[0]), "") if len(chunks) else ""
     # A section may span several chunks (which overlap): show the section's own text once, in order.
     spans = chunks.groupby("section", sort=False).agg(start=("start", "min"), end=("end", "max"))
@@ -432,8 +432,8 @@ def sidebar(engine: Engine) -> tuple[str, Within]:
         manifest = index.manifest
         st.caption(
             plain(
-                f"{len(index.documents)} 个文件 · {len(index.reports)} 份报告 · {len(index.chunks)} 段 · "
-                f"{len(index.figures)} 个数字"
+                f"{len(index.documents)} 个文件 · {len(index.reports)} 份报告 · {index.reads.sections_count} 段 · "
+                f"{index.reads.figures_count} 个数字"
             )
         )
         built = built_time(manifest.get("built_at", ""), engine.settings.display_timezone)

@@ -145,18 +145,19 @@ def _table_quote(text: str, cite: Citation, marks: list[tuple[int, int]]) -> Tab
     return TableQuote((headers,) if any(headers) else (), tuple(c.flat for c in row.cells), marked)
 
 
-def sources(answer: Answer, index, max_quote: int) -> list[Source]:  # index: qa_app.store.loader.Index
+def sources(answer: Answer, index, max_quote: int) -> list[Source]:  # index: qa_app.store.backends.AnyIndex
     """The answer's citations as sources an official can check, in the order of their [n] markers."""
     out = []
     for i, cite in enumerate(answer.citations):
         text = index.texts.get(cite.doc, "")
         figs = tuple(f for f in answer.figures if f.citation == i)
-        rows = [r for f in figs for _, r in _figure_rows(index.figures, cite, f).iterrows()]
+        of_doc = index.reads.figures_of_doc(cite.doc) if figs else None  # a report's figures are of its file
+        rows = [r for f in figs for _, r in _figure_rows(of_doc, cite, f).iterrows()]
         marks = [(int(r["start"]), int(r["end"])) for r in rows]
         table = _table_quote(text, cite, marks) if text else None
         sentence = None
         if table is not None:
-            prose = next((p for r in rows if (p := same_figure_sentence(index.figures, r)) is not None), None)
+            prose = next((p for r in rows if (p := same_figure_sentence(of_doc, r)) is not None), None)
             if prose is not None:
                 a, b = int(prose["start"]), int(prose["end"])
                 sentence = Span(cite.doc, *quote_span(text, int(prose["quote_start"]), int(prose["quote_end"]), a, b,

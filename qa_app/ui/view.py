@@ -154,14 +154,10 @@ def filter_figures(figures: pd.DataFrame, orgs: list[str], years: list[int], met
     return shown_rows[FIGURE_COLUMNS].reset_index(drop=True)
 
 
-def documents_frame(
-    documents: pd.DataFrame, reports: pd.DataFrame, chunks: pd.DataFrame, figures: pd.DataFrame
-) -> pd.DataFrame:
-    """One row per report: its file (and identical copies), organisation, year, type, sections, figures, and
-    whether it was read from a scan by OCR."""
-    counts = chunks.groupby("report_id").size().rename("sections")
-    fig_counts = figures.groupby("report_id").size().rename("figures")
-    listing = reports.join(counts, on="report_id").join(fig_counts, on="report_id")
+def documents_frame(documents: pd.DataFrame, reports: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """One row per report: its file (and identical copies), organisation, year, type, sections, figures
+    (`counts`: sections and figures per report_id), and whether it was read from a scan by OCR."""
+    listing = reports.join(counts[["sections", "figures"]], on="report_id")
     listing[["sections", "figures"]] = listing[["sections", "figures"]].fillna(0).astype(int)
     copies = documents.set_index("doc")["copies"] if "copies" in documents else pd.Series(dtype=str)
     listing["copies"] = listing["doc"].map(copies).fillna("")

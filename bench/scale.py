@@ -299,7 +299,8 @@ def main() -> None:
             results = json.loads((args.work / "backends.json").read_text("utf-8"))  # with sizes of earlier runs
         text = (
             f"Machine: {machine()}.\n"
-            f"Command: `.venv/bin/python bench/scale.py --backends {args.backends} --workers {args.workers} "
+            "Rows of several runs (`code`: the commit each was measured on). Last command: "
+            f"`.venv/bin/python bench/scale.py --backends {args.backends} --workers {args.workers} "
             f"--sizes {args.sizes} --questions {args.questions} --seed {args.seed}`, {time.strftime('%Y-%m-%d')}.\n"
             "Open is the time to the first answer of a fresh `qa-app ask --json -`; p50/p95 the wall time per "
             "question after it; RSS of that process once loaded, and of the embedded server beside it.\n\n"

@@ -159,6 +159,8 @@ def test_a_doubtful_figure_is_kept_and_shown_but_never_answers(engine_with_scan:
     figures = engine_with_scan.index.figures
     scanned = figures[figures["ocr_page"] > 0]
     assert len(scanned) >= 30 and set(scanned["ocr_page"]) == {1, 2}
-    assert not engine_with_scan._figures["ocr_doubt"].any()  # what answers are chosen from
+    reads = engine_with_scan.reads  # what answers are chosen from: the candidates of every section
+    rows, _ = reads.candidates(reads.sections(range(reads.sections_count))["chunk_id"])
+    assert len(rows) >= 30 and not figures.loc[rows, "ocr_doubt"].any()
     kept = figures[figures["ocr_doubt"]]
     assert kept.empty or kept["figure_id"].isin(figures["figure_id"]).all()

@@ -33,7 +33,7 @@ from qa_app.sandbox import process_file
 from qa_app.store.backends import check, live_manifest
 from qa_app.store.loader import load_tables
 from qa_app.store.manifest import Failure, IndexUnavailable, file_entries, file_sha256, read_manifest
-from qa_app.store.writer import BuildStats, Progress, frames, write_index
+from qa_app.store.writer import BuildStats, Progress, frames, stage, write_index
 
 SUFFIXES = tuple(READERS)  # what an upload may be: every format a reader reads
 OUTSIDE = "a link to a file outside the corpus folder: copy the file in instead"
@@ -194,13 +194,10 @@ def build_index(
                 for name, frame in tables.items()
             }
             tables["reports"] = tables["reports"].astype({"year": "Int64"})
-        names_of: dict[str, list[str]] = {}
-        for name, original in copies.items():
-            names_of.setdefault(original, []).append(name)
+        names_of = _names_of(copies)
         tables["documents"]["copies"] = ["; ".join(names_of.get(doc, [])) for doc in tables["documents"]["doc"]]
         if tables["chunks"].empty:
-            reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
-            raise BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
+            raise nothing_read(settings, failures)
         files, failures, copies = _records(read, reused, old_files, corrections, copies, failures)
         stats = write_index(
             settings.index_dir,
@@ -247,26 +244,21 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
 
         plan = _plan(settings, corrections, old_files, old_failures, queue, progress)
         with dask_build.cluster(settings) as client:
-            outcomes = dask_build.read_files(client, jobs, settings, _stage(progress, "reading on workers"))
+            outcomes = dask_build.read_files(client, jobs, settings, stage(progress, "reading on workers"))
             read = [o for o in outcomes if isinstance(o, FileResult)]
-            order = {p.relative_to(settings.corpus_dir).as_posix(): n
-                     for n, p in enumerate(corpus_files(settings.corpus_dir))}  # fmt: skip
+            order = {name: n for n, name in enumerate(plan.names)}
             failures = sorted(plan.failures + [o for o in outcomes if isinstance(o, Failure)],
                               key=lambda f: order.get(f.doc, len(order)))  # fmt: skip
             if not read and not plan.reused:
-                reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
-                raise BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
+                raise nothing_read(settings, failures)
             files, failures, copies = _records(read, plan.reused, old_files, corrections, plan.copies, failures)
-            names_of: dict[str, list[str]] = {}
-            for name, original in copies.items():
-                names_of.setdefault(original, []).append(name)
             dim = int(manifest["embedder"]["dim"]) if same_model else _dim(client, settings)
             _, stats, counts = pg_writer.write_generation(
                 conn,
                 frames(read),
                 plan.reused,
                 old_gen if same_model else None,  # no vector of another model is taken
-                names_of,
+                _names_of(copies),
                 dict(sorted(files.items())),
                 failures,
                 _recorded(settings),
@@ -276,7 +268,7 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
                     settings.embedder,
                     texts,
                     settings.embed_task_texts,
-                    _stage(progress, "embedding on workers"),
+                    stage(progress, "embedding on workers"),
                 ),
                 lambda texts, words: dask_build.tokenize_texts(client, texts, words),
                 settings.keep_generations,
@@ -284,8 +276,22 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
                 progress=progress,
             )
     if not counts["chunks"]:
-        raise BuildError(f"no readable report in {settings.corpus_dir}")
+        raise nothing_read(settings, [])
     return BuildReport(read, plan.reused, copies, failures, stats, counts)
+
+
+def _names_of(copies: dict[str, str]) -> dict[str, list[str]]:
+    """Each read file → the other names of its bytes in the corpus (a copy → its original, inverted)."""
+    names: dict[str, list[str]] = {}
+    for name, original in copies.items():
+        names.setdefault(original, []).append(name)
+    return names
+
+
+def nothing_read(settings: Settings, failures: list[Failure]) -> BuildError:
+    """The error of a corpus with no readable report, with the first reasons files were refused."""
+    reasons = "; ".join(f"{f.doc}: {f.reason}" for f in failures[:5])
+    return BuildError(f"no readable report in {settings.corpus_dir}" + (f" ({reasons})" if reasons else ""))
 
 
 def _recorded(settings: Settings) -> dict[str, str]:
@@ -301,10 +307,6 @@ def _dim(client: object, settings: Settings) -> int:
     return int(client.submit(dask_build.embed_batch, settings.embedder, ["维度"], pure=False).result().shape[1])
 
 
-def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
-    return None if progress is None else lambda done, total: progress(name, done, total)
-
-
 @dataclass(frozen=True)
 class Plan:
     """What a build does with each corpus file, decided from its bytes and the last build's records."""
@@ -312,6 +314,7 @@ class Plan:
     reused: list[str]  # files whose rows the last index has
     failures: list[Failure]  # files refused (outside the corpus, unreadable before and unchanged, or now)
     copies: dict[str, str]  # a file with the bytes of an earlier one → that file
+    names: list[str]  # every corpus file, in the order the build goes through them
 
 
 def _plan(
@@ -325,12 +328,12 @@ def _plan(
     """Go through the corpus files in order; `read` is called for each new or changed one (the folder build
     reads it there and then, the postgres build queues it for the workers)."""
     paths = corpus_files(settings.corpus_dir)
+    names = [path.relative_to(settings.corpus_dir).as_posix() for path in paths]
     reused: list[str] = []
     failures: list[Failure] = []
     first_of: dict[str, str] = {}  # sha256 → the first file with those bytes
     copies: dict[str, str] = {}  # a file with the bytes of an earlier one → that file
-    for n, path in enumerate(paths, 1):
-        name = path.relative_to(settings.corpus_dir).as_posix()
+    for n, (path, name) in enumerate(zip(paths, names, strict=True), 1):
         sha = file_sha256(path)
         old = old_files.get(name, {})
         mine = of_file(corrections, name)
@@ -348,7 +351,7 @@ def _plan(
                 failures.extend(read(path, name, sha, mine))
         if progress:
             progress("reading reports", n, len(paths))
-    return Plan(reused, failures, copies)
+    return Plan(reused, failures, copies, names)
 
 
 def _records(

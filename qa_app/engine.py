@@ -150,7 +150,7 @@ class Engine:
         top = hits[: self.settings.candidate_sections]
         if not top:
             return []
-        chunk_ids = self.reads.sections([h.row for h in top])["chunk_id"]
+        chunk_ids = self.reads.sections([h.row for h in top], ("chunk_id",))["chunk_id"]
         best = top[0].score
         section_score = {c: h.score / best for c, h in zip(chunk_ids, top, strict=True)}
         rows, figs = self.reads.candidates(list(section_score))

@@ -76,6 +76,9 @@ def headed_first(question: str, hits: list[Hit], sections: list[str]) -> list[Hi
     return [h for h, n in zip(hits, named, strict=True) if n] + [h for h, n in zip(hits, named, strict=True) if not n]
 
 
+_PASSAGE_COLUMNS = ("doc", "report_id", "section", "text", "start", "end")
+
+
 @dataclass(frozen=True)
 class Composer:
     """What composing an answer reads of the index: report titles, stored texts, sections (a few rows read
@@ -84,14 +87,14 @@ class Composer:
 
     titles: dict[str, str]  # report_id → title
     texts: Mapping[str, str]
-    sections: Callable[[Sequence[int]], dict[str, list]]  # rows → doc, report_id, section, text, start, end
+    sections: Callable[[Sequence[int], Sequence[str]], dict[str, list]]  # (rows, columns) → columns (store.reads)
     catalog: Catalog
     rarity: Rarity
     settings: Settings
     report_years: dict[str, int | None] = field(default_factory=dict)  # report_id → the year it reports on
 
     def passages(self, hits: list[Hit], top: float) -> list[Passage]:
-        rows = self.sections([h.row for h in hits])
+        rows = self.sections([h.row for h in hits], _PASSAGE_COLUMNS)
         return [
             Passage(
                 doc=rows["doc"][i],
@@ -223,7 +226,7 @@ class Composer:
         """`headed_first` for a passage question, on the sections of `hits`."""
         if not query.wants_passage or not hits:
             return hits
-        return headed_first(query.norm, hits, self.sections([h.row for h in hits])["section"])
+        return headed_first(query.norm, hits, self.sections([h.row for h in hits], ("section",))["section"])
 
     def passage_answer(self, query: Query, passages: list[Passage], top: Hit) -> Answer:
         # A passage answers only if it shares words with what was asked ("今天天气怎么样" shares none).
@@ -231,7 +234,7 @@ class Composer:
             return not_found(query, passages, missing(query))
         p = passages[0]
         cites: list[Citation] = []
-        report_id = self.sections([top.row])["report_id"][0]  # passages[0] is the section of `top`
+        report_id = self.sections([top.row], ("report_id",))["report_id"][0]  # passages[0] is the section of `top`
         n = self.cite(p.doc, report_id, p.section, p.start, p.end, cites)
         limit = self.settings.ranking.excerpt_chars
         excerpt = re.sub(r"\s+", " ", p.text).strip()

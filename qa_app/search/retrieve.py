@@ -9,7 +9,7 @@ reports of that year and sections that mention it (a 2024 report also reports 20
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import bm25s
@@ -206,6 +206,13 @@ def top(scores: np.ndarray, rows: np.ndarray, k: int) -> list[int]:
     return [int(r) for r in rows[picked]]
 
 
+def query_terms(tokens: Sequence[str], vocab: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The question's known terms as ascending ids and their float32 counts (a repeated token counts again):
+    what every BM25 sum multiplies, the same for both backends so their scores agree to the bit."""
+    ids, counts = np.unique(np.asarray([vocab[t] for t in tokens if t in vocab], np.int64), return_counts=True)
+    return ids, counts.astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Lexical:
     """BM25 from bm25s's sparse matrix of precomputed (section, token) scores, held two ways: by token (CSC,
@@ -226,11 +233,9 @@ class Lexical:
         return cls(by_token, by_token.tocsr(), dict(bm25.vocab_dict))
 
     def scores(self, tokens: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        ids, counts = np.unique(np.asarray([self.vocab[t] for t in tokens if t in self.vocab], np.int64),
-                                return_counts=True)  # fmt: skip
+        ids, weights = query_terms(tokens, self.vocab)
         if not len(ids) or not len(rows):
             return np.zeros(len(rows), np.float32)
-        weights = counts.astype(np.float32)
         postings = int(np.sum(self.by_token.indptr[ids + 1] - self.by_token.indptr[ids]))
         in_rows = int(np.sum(self.by_row.indptr[rows + 1] - self.by_row.indptr[rows]))
         if in_rows < postings:

@@ -14,9 +14,8 @@ import pandas as pd
 from qa_app.config import Settings
 from qa_app.store.loader import load_index
 from qa_app.store.manifest import IndexUnavailable, built_stamp, read_manifest
-from qa_app.store.pg_index import generation_of, load_pg_index
-from qa_app.store.pg_server import connect, has_embedded
-from qa_app.store.pg_writer import current_generation
+from qa_app.store.pg_index import generation_of, live_generation, load_pg_index, require_database
+from qa_app.store.pg_server import connect
 from qa_app.store.pg_writer import read_manifest as read_pg_manifest
 from qa_app.store.reads import Reads
 
@@ -71,10 +70,6 @@ def live_manifest(settings: Settings) -> dict:
     check(settings)
     if settings.backend != "postgres":
         return read_manifest(settings.index_dir)
-    if not settings.database_url and not has_embedded(settings.index_dir):
-        raise IndexUnavailable(f"no index in {settings.index_dir}: run `qa-app build --backend postgres` first")
+    require_database(settings)
     with connect(settings) as conn:
-        gen = current_generation(conn)
-        if gen is None:
-            raise IndexUnavailable("no index in the database: run `qa-app build --backend postgres` first")
-        return read_pg_manifest(conn, gen)
+        return read_pg_manifest(conn, live_generation(conn))

@@ -31,7 +31,7 @@ from scipy import sparse
 from qa_app.answer.features import CANDIDATE_COLUMNS
 from qa_app.config import Settings
 from qa_app.embed import embedder_id
-from qa_app.search.retrieve import Dense, Lookup, Within, top
+from qa_app.search.retrieve import Dense, Lookup, Within, query_terms, top
 from qa_app.store.manifest import SCHEMA_VERSION, IndexUnavailable
 from qa_app.store.pg_copy import read_frame, read_vectors
 from qa_app.store.pg_server import Db, connect, has_embedded
@@ -90,13 +90,13 @@ class SqlReads:
     def _t(self, table: str) -> sql.Composable:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(table))
 
-    def sections(self, rows: Sequence[int]) -> dict[str, list]:
-        cols = sql.SQL(", ").join(sql.Identifier(c) for c in SECTION_COLUMNS)
+    def sections(self, rows: Sequence[int], columns: Sequence[str] = SECTION_COLUMNS) -> dict[str, list]:
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         found = self.db.rows(sql.SQL("SELECT row, {} FROM {} WHERE row = ANY(%s)").format(cols, self._t("chunks")),
                              (list(rows),))  # fmt: skip
         by_row = {r[0]: r[1:] for r in found}
         ordered = [by_row[r] for r in rows]
-        return {c: [v[k] for v in ordered] for k, c in enumerate(SECTION_COLUMNS)}
+        return {c: [v[k] for v in ordered] for k, c in enumerate(columns)}
 
     def candidates(self, chunk_ids: Sequence[str]) -> tuple[np.ndarray, dict[str, list]]:
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in CANDIDATE_COLUMNS)
@@ -177,11 +177,9 @@ class PgLexical:
         return dict(rows)
 
     def scores(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
-        vocab = self.term_ids(tokens)
-        ids, counts = np.unique(np.asarray([vocab[t] for t in tokens if t in vocab], np.int64), return_counts=True)
+        ids, weights = query_terms(tokens, self.term_ids(tokens))
         if not len(ids) or not len(rows):
             return np.zeros(len(rows), np.float32)
-        weights = counts.astype(np.float32)
         query = "SELECT term_id, row, weight FROM {}.postings WHERE term_id = ANY(%s)"
         params: tuple = (ids.tolist(),)
         if len(rows) < self.n:
@@ -286,10 +284,29 @@ class PgIndex:
                                                   settings.hnsw_ef_search)  # fmt: skip
 
 
+def has_database(settings: Settings) -> bool:
+    """Whether there is a database to read: a named server, or the embedded one a build made under the index
+    folder (none is created just to say there is no index)."""
+    return bool(settings.database_url) or has_embedded(settings.index_dir)
+
+
+def require_database(settings: Settings) -> None:
+    if not has_database(settings):
+        raise IndexUnavailable(f"no index in {settings.index_dir}: run `qa-app build --backend postgres` first")
+
+
+def live_generation(conn: psycopg.Connection) -> int:
+    """The generation `qa.current` points at; IndexUnavailable, saying what to run, before the first build."""
+    gen = current_generation(conn)
+    if gen is None:
+        raise IndexUnavailable("no index in the database: run `qa-app build --backend postgres` first")
+    return gen
+
+
 def generation_of(settings: Settings) -> int:
     """The live generation (0: none), what an engine is cached by."""
-    if not settings.database_url and not has_embedded(settings.index_dir):
-        return 0  # no build made a database here: none is created just to say so
+    if not has_database(settings):
+        return 0
     with connect(settings) as conn:
         return current_generation(conn) or 0
 
@@ -297,8 +314,7 @@ def generation_of(settings: Settings) -> int:
 def load_pg_index(settings: Settings) -> PgIndex:
     """Open the live generation; refuses one built with another embedder or layout, and says what to run
     without one."""
-    if not settings.database_url and not has_embedded(settings.index_dir):
-        raise IndexUnavailable(f"no index in {settings.index_dir}: run `qa-app build --backend postgres` first")
+    require_database(settings)
     try:
         db = Db(settings)
     except psycopg.OperationalError as exc:
@@ -311,9 +327,7 @@ def load_pg_index(settings: Settings) -> PgIndex:
 
 
 def _open(conn: psycopg.Connection, db: Db, settings: Settings) -> PgIndex:
-    gen = current_generation(conn)
-    if gen is None:
-        raise IndexUnavailable("no index in the database: run `qa-app build --backend postgres` first")
+    gen = live_generation(conn)
     schema = schema_of(gen)
     manifest = read_manifest(conn, gen)
     if manifest.get("schema_version") != SCHEMA_VERSION or manifest.get("layout") != LAYOUT:

@@ -130,11 +130,15 @@ def _await_reaped(pgdata: Path) -> None:
         time.sleep(0.05)
 
 
-def _running(pgdata: Path) -> bool:
+def _postmaster(pgdata: Path):  # -> pgserver.utils.PostmasterInfo of a running server, or None
     from pgserver.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(pgdata)
-    return info is not None and info.is_running()
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    return info if info is not None and info.is_running() else None
+
+
+def _running(pgdata: Path) -> bool:
+    return _postmaster(pgdata) is not None
 
 
 def _drop_dead_handles(pgdata: Path) -> None:
@@ -153,12 +157,10 @@ def stop_embedded(index_dir: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgserver import pg_ctl
-        from pgserver.utils import PostmasterInfo
 
     pgdata = data_dir(index_dir)
     _await_reaped(pgdata)
-    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    if info is None or not info.is_running():
+    if not _running(pgdata):
         return
     user = "pgserver" if os.geteuid() == 0 else None
     try:
@@ -170,7 +172,5 @@ def stop_embedded(index_dir: Path) -> None:
 
 def postmaster_pid(index_dir: Path) -> int | None:
     """The embedded server's process id while it runs (a test kills it)."""
-    from pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(data_dir(index_dir))
-    return info.pid if info is not None and info.is_running() else None
+    info = _postmaster(data_dir(index_dir))
+    return None if info is None else info.pid

@@ -28,8 +28,9 @@ class Reads(Protocol):
     sections_count: int
     figures_count: int
 
-    def sections(self, rows: Sequence[int]) -> dict[str, list]:
-        """SECTION_COLUMNS of these section rows, in the order asked."""
+    def sections(self, rows: Sequence[int], columns: Sequence[str] = SECTION_COLUMNS) -> dict[str, list]:
+        """These columns (of SECTION_COLUMNS) of these section rows, in the order asked: a question asks only
+        what it uses (the chunk ids of its best sections, the headings of its hits), not their text."""
 
     def candidates(self, chunk_ids: Sequence[str]) -> tuple[np.ndarray, dict[str, list]]:
         """The answerable figures of these sections (a malformed number, one without a value and one with a
@@ -94,8 +95,8 @@ class Resident:
     def figures_count(self) -> int:
         return len(self.figures)
 
-    def sections(self, rows: Sequence[int]) -> dict[str, list]:
-        return self._sections.take(list(rows)).to_pydict()
+    def sections(self, rows: Sequence[int], columns: Sequence[str] = SECTION_COLUMNS) -> dict[str, list]:
+        return self._sections.select(list(columns)).take(list(rows)).to_pydict()
 
     def candidates(self, chunk_ids: Sequence[str]) -> tuple[np.ndarray, dict[str, list]]:
         parts = [self._at[c] for c in chunk_ids if c in self._at]

@@ -150,12 +150,12 @@ def write_index(
         keys = [text_key(t) for t in chunks["index_text"]]
         chunks["key"] = keys
         vectors, new_chunks = embed_cached(
-            embedder, chunks["index_text"].tolist(), cache, keys=keys, progress=_stage(progress, "embedding sections")
+            embedder, chunks["index_text"].tolist(), cache, keys=keys, progress=stage(progress, "embedding sections")
         )
         labels = sorted(set(figures["metric"].dropna()) - {""})
         label_keys = [text_key(t) for t in labels]
         metric_vectors, new_metrics = embed_cached(
-            embedder, labels, cache, keys=label_keys, progress=_stage(progress, "embedding metric labels")
+            embedder, labels, cache, keys=label_keys, progress=stage(progress, "embedding metric labels")
         )
         tables["metrics"] = pd.DataFrame({"metric": labels, "key": label_keys})
         row_of = {label: i for i, label in enumerate(labels)}
@@ -253,9 +253,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
-    return None if progress is None else lambda done, total: progress(name, done, total)
-
-
-def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+def stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    """`progress` as a (done, total) callback of one named stage (None without progress)."""
     return None if progress is None else lambda done, total: progress(name, done, total)

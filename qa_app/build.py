@@ -218,12 +218,14 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
     files' rows copied in SQL and the new ones bulk-loaded into a new generation (qa_app.store.pg_writer)."""
     from qa_app import dask_build
     from qa_app.store import pg_server, pg_writer
+    from qa_app.store.pending import PendingTable
 
     try:
         corrections = read_corrections(settings.corpus_dir)
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
-    with pg_server.connect(settings, autocommit=True) as conn:  # each transaction() a real one
+    # each transaction() a real one; `side` keeps the vectors of batches as they come (qa_app.store.pending)
+    with pg_server.connect(settings, autocommit=True) as conn, pg_server.connect(settings, autocommit=True) as side:
         pg_writer.ensure_meta(conn)
         old_gen = pg_writer.current_generation(conn)
         manifest = pg_writer.read_manifest(conn, old_gen) if old_gen is not None else {}
@@ -253,6 +255,7 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
                 raise nothing_read(settings, failures)
             files, failures, copies = _records(read, plan.reused, old_files, corrections, plan.copies, failures)
             dim = int(manifest["embedder"]["dim"]) if same_model else _dim(client, settings)
+            pending = PendingTable(side, embedder_id(settings.embedder), dim)
             _, stats, counts = pg_writer.write_generation(
                 conn,
                 frames(read),
@@ -269,11 +272,14 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
                     texts,
                     settings.embed_task_texts,
                     stage(progress, "embedding on workers"),
+                    save=pending.save,
+                    keys=keys,
                 ),
                 lambda texts, words: dask_build.tokenize_texts(client, texts, words),
                 settings.keep_generations,
                 extra={"reading": reading_key(settings)},
                 progress=progress,
+                pending=pending,
             )
     if not counts["chunks"]:
         raise nothing_read(settings, [])

@@ -54,11 +54,16 @@ def cluster(settings: Settings) -> Iterator[Client]:
         yield client
 
 
-def _gather(client: Client, futures: list, done: Done | None) -> list:
-    """Results in the order of `futures`, with progress as they finish."""
+def _gather(
+    client: Client, futures: list, done: Done | None, each: Callable[[int, object], None] | None = None
+) -> list:
+    """Results in the order of `futures`, with progress as they finish; `each(i, result)` as task i finishes."""
     if done:
         done(0, len(futures))
-    for n, _ in enumerate(as_completed(futures), 1):
+    position = {future.key: i for i, future in enumerate(futures)}
+    for n, future in enumerate(as_completed(futures), 1):
+        if each:
+            each(position[future.key], future.result())
         reached("dask:done")  # tests kill the build here, while workers still read or embed
         if done:
             done(n, len(futures))
@@ -79,11 +84,25 @@ def read_one(job: ReadJob, settings: Settings) -> FileResult | Failure:
     return out[0] if out else failures[0]
 
 
-def embed_texts(client: Client, spec: str, texts: Sequence[str], per_task: int, done: Done | None = None) -> np.ndarray:
-    """Passage vectors of `texts` (float32, in order), `per_task` texts to a task."""
+def embed_texts(
+    client: Client,
+    spec: str,
+    texts: Sequence[str],
+    per_task: int,
+    done: Done | None = None,
+    save: Callable[[list[str], np.ndarray], None] | None = None,
+    keys: Sequence[str] = (),
+) -> np.ndarray:
+    """Passage vectors of `texts` (float32, in order), `per_task` texts to a task; each task's vectors go to
+    `save` with the texts' `keys` as soon as it finishes (qa_app.store.pending)."""
     batches = [list(texts[i : i + per_task]) for i in range(0, len(texts), per_task)]
     futures = [client.submit(embed_batch, spec, batch, pure=False) for batch in batches]
-    parts = _gather(client, futures, done)
+
+    def saved(i: int, vectors: object) -> None:
+        if save:
+            save(list(keys[i * per_task : (i + 1) * per_task]), np.asarray(vectors))
+
+    parts = _gather(client, futures, done, saved if save else None)
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 

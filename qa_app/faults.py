@@ -5,6 +5,7 @@ A build calls `reached(point)` at a few moments worth interrupting:
     build:locked    the build lock has just been taken (qa_app.build.build_lock)
     build:waiting   the lock is held by another build: `waiting()` was called, the blocking wait starts next
     embed:batch     one batch of passages has been embedded (qa_app.embed.base.embed_cached)
+    pending:saved   a batch of vectors is kept for a rerun, the build goes on (qa_app.store.pending)
     index:swap      between the two renames of the swap: index → index.old done, new → index not yet
     dask:done       the postgres build: one task of its Dask workers has finished (qa_app.dask_build)
     pg:copied       the postgres build: the new generation's rows are in, its vectors and postings not yet

@@ -132,7 +132,8 @@ def test_rebuild_embeds_only_what_is_new(tmp_path: Path) -> None:
     assert second.embedded == len(fresh_chunks) + len(fresh_metrics)
     assert second.cached == len(new_chunks) + len(new_metrics) - second.embedded
     manifest = json.loads((index / "manifest.json").read_text("utf-8"))
-    assert manifest["build"] == {"embedded": second.embedded, "cached": second.cached, "seconds": second.seconds}
+    assert manifest["build"] == {"embedded": second.embedded, "cached": second.cached, "resumed": 0,
+                                 "seconds": second.seconds}  # fmt: skip
     assert set(second.seconds) == {"embedding", "indexing"}
     assert set(manifest["files"]) == set(SMALL)
 

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -201,10 +203,22 @@ def test_sigkill_mid_build_leaves_the_previous_index_whole(
     assert comparable(engine_over(index).ask(QUESTION)) == old  # it loads, verifies and answers as before
     left = temp_dirs(index)
     assert len(left) == 1  # a SIGKILL gives the build no chance to remove its temp folder
+    pending = index.parent / f".{index.name}-pending"
+    (batch,) = pending.rglob("*.npz")  # the batch embedded before the kill is kept for the rerun
+    with np.load(batch) as kept:
+        kept_keys, kept_vectors = kept["keys"].tolist(), kept["vectors"].copy()
 
     # A normal build afterwards succeeds despite the stale temp folder, and leaves no temp folder of its own.
     report = build_index(Settings(corpus_dir=corpus, index_dir=index))
     assert sorted(r.doc.name for r in report.read) == SMALL[:2]
+    assert report.stats.resumed == len(kept_keys) > 0  # it embedded only what the killed build had not
+    assert not pending.exists()
+    # the kept vectors are the texts' own: what embedding them now gives, bit for bit
+    chunks = pd.read_parquet(index / "chunks.parquet", columns=["key", "index_text"])
+    text_of = dict(zip(chunks["key"], chunks["index_text"], strict=True))
+    sample = [k for k in kept_keys if k in text_of][:4]
+    fresh = get_embedder(EMBEDDER).encode_passages([text_of[k] for k in sample])
+    assert fresh.tobytes() == kept_vectors[[kept_keys.index(k) for k in sample]].tobytes()
     rebuilt = engine_over(index)
     assert set(rebuilt.index.documents["doc"]) == set(SMALL[:2])
     answer = rebuilt.ask(YUEYANG)

@@ -15,11 +15,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import faiss
+import pandas as pd
 import pytest
 from pg_cli import ROOT, answers, qa_app
+from psycopg import sql
 
 from qa_app.build import build_index
 from qa_app.config import Settings
+from qa_app.search.retrieve import stored_vectors
+from qa_app.store.pg_copy import read_vectors
 from qa_app.store.pg_server import connect, postmaster_pid, stop_embedded
 from qa_app.store.pg_writer import current_generation
 
@@ -189,3 +194,39 @@ def _wait_for(path: Path, proc: subprocess.Popen, limit: float = 600.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{path.name} never reached")
         time.sleep(0.05)
+
+
+def test_the_rerun_of_a_killed_build_takes_the_vectors_it_had_embedded(seed_index: Path, tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / FIRST[0], corpus / FIRST[0])
+    try:
+        assert build(corpus, index).returncode == 0
+        shutil.copy(ROOT / "corpus" / FIRST[1], corpus / FIRST[1])
+        # killed once its first task's vectors are kept: they are committed, the generation is not
+        run = build(corpus, index, QA_FAULTS="pending:saved=kill")
+        assert run.returncode == -signal.SIGKILL, run.stderr.decode()[-2000:]
+        kept = pending_rows(index)
+        assert kept > 0
+        run = build(corpus, index)
+        assert run.returncode == 0, run.stderr.decode()[-2000:]
+        assert f"({kept} embedded by a build that was interrupted)" in run.stdout.decode()
+        assert pending_rows(index) == 0  # the generation holds them now
+        # every vector of the generation, the 8 taken from the killed build included, is the folder build's
+        folder = pd.read_parquet(seed_index / "chunks.parquet", columns=["key"])["key"].tolist()
+        theirs = dict(zip(folder, stored_vectors(faiss.read_index(str(seed_index / "vectors.faiss"))), strict=True))
+        with connect(Settings(index_dir=index, backend="postgres")) as conn:
+            s = sql.Identifier(f"qa_g{current_generation(conn)}")
+            keys = [k for (k,) in conn.execute(sql.SQL("SELECT key FROM {}.chunks ORDER BY row").format(s))]
+            query = sql.SQL("SELECT row, embedding FROM {}.vectors ORDER BY row").format(s)
+            _, mine = read_vectors(conn, query, (), 384)
+        assert len(keys) == len(mine) > kept
+        assert all(mine[i].tobytes() == theirs[k].tobytes() for i, k in enumerate(keys))
+        assert answers(index, QUESTIONS, "postgres")[0]["found"]
+    finally:
+        stop_embedded(index)
+
+
+def pending_rows(index: Path) -> int:
+    with connect(Settings(index_dir=index, backend="postgres")) as conn:
+        return int(conn.execute("SELECT count(*) FROM qa.pending").fetchone()[0])

@@ -45,12 +45,14 @@ def embed_cached(
     batch_size: int = 128,  # ~20k tokens: ten full passes of e5torch, a progress step every few seconds
     keys: Sequence[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    save: Callable[[list[str], np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts`, embedding only those whose key is not in `cache` (which gains them).
 
     `keys` are the texts' `text_key`s when the caller has them already; `progress(done, total)` is called
-    after each batch. Batches are of equal size (at most `batch_size`): a short last batch would leave the
-    torch passes it fills half empty. Returns the (n, dim) matrix and how many texts were embedded now.
+    after each batch, and `save(keys, vectors)` with each batch (qa_app.store.pending). Batches are of equal
+    size (at most `batch_size`): a short last batch would leave the torch passes it fills half empty.
+    Returns the (n, dim) matrix and how many texts were embedded now.
     """
     keys = [text_key(t) for t in texts] if keys is None else list(keys)
     todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
@@ -61,6 +63,8 @@ def embed_cached(
         batch = todo[i : i + batch_size]
         vectors = embedder.encode_passages([t for _, t in batch])
         cache.update({k: v for (k, _), v in zip(batch, vectors, strict=True)})
+        if save:
+            save([k for k, _ in batch], vectors)
         reached("embed:batch")  # a test may kill or pause the build here, mid-embedding
         if progress:
             progress(i + len(batch), len(todo))

@@ -29,6 +29,7 @@ from qa_app.faults import reached
 from qa_app.search.bm25 import mean_length, term_counts
 from qa_app.search.retrieve import year_rows
 from qa_app.store.manifest import SCHEMA_VERSION, Failure
+from qa_app.store.pending import Pending
 from qa_app.store.pg_copy import copy_frame, copy_postings, copy_vectors, create_frame_table, read_vectors
 from qa_app.store.writer import BuildStats, Progress, user_words
 from qa_app.text.tokens import bigram_terms, dictionary_words
@@ -78,6 +79,10 @@ def ensure_meta(conn: psycopg.Connection) -> None:
             "CREATE TABLE IF NOT EXISTS qa.generations "
             "(gen integer PRIMARY KEY, finished timestamptz NOT NULL DEFAULT now())"
         )
+        conn.execute(  # vectors of builds not yet committed (qa_app.store.pending)
+            "CREATE TABLE IF NOT EXISTS qa.pending "
+            "(embedder text NOT NULL, key text NOT NULL, embedding bytea NOT NULL, PRIMARY KEY (embedder, key))"
+        )
 
 
 def current_generation(conn: psycopg.Connection) -> int | None:
@@ -110,11 +115,24 @@ def write_generation(
     keep_generations: int,
     extra: dict | None = None,
     progress: Progress | None = None,
+    pending: Pending | None = None,
 ) -> tuple[int, BuildStats, dict[str, int]]:
     """Write a generation of the tables of `frames` for the files just read (`new`) and the rows of the files
-    in `keep` from `old_gen`, then make it the live one; returns (generation, stats, rows per table)."""
+    in `keep` from `old_gen`, then make it the live one; returns (generation, stats, rows per table).
+    `pending` holds what a killed build embedded (`embed` saves each batch there); cleared once committed."""
     embedder_id, dim = embedder
     started = time.perf_counter()
+    resumed = 0
+
+    def resuming(texts: list[str], keys: list[str]) -> np.ndarray:
+        nonlocal resumed
+        have = pending.load(keys) if pending else {}
+        resumed += len(have)
+        rest = [(t, k) for t, k in zip(texts, keys, strict=True) if k not in have]
+        if rest:
+            have.update(zip([k for _, k in rest], embed([t for t, _ in rest], [k for _, k in rest]), strict=True))
+        return np.stack([have[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
         gen = int(conn.execute("SELECT nextval('qa.generation')").fetchone()[0])
@@ -123,8 +141,8 @@ def write_generation(
         counts = _rows(conn, s, old, new, keep, copies_of)
         _mentions(conn, s, old, counts["kept_chunks"], new["chunks"])
         reached("pg:copied")  # tests kill here: a generation half written, not committed
-        chunk_stats = _chunk_vectors(conn, s, old, dim, embed, counts["kept_chunks"], new["chunks"], progress)
-        metric_stats, labels = _metric_vectors(conn, s, old, dim, embed, progress)
+        chunk_stats = _chunk_vectors(conn, s, old, dim, resuming, counts["kept_chunks"], new["chunks"], progress)
+        metric_stats, labels = _metric_vectors(conn, s, old, dim, resuming, progress)
         counts["metrics"] = labels
         embedded = time.perf_counter()
         tokenized_by = read_manifest(conn, old_gen).get("tokenizer", {}) if old is not None else {}
@@ -134,8 +152,9 @@ def write_generation(
             progress("indexing", 1, 1)
         _indexes(conn, s)
         stats = BuildStats(
-            embedded=chunk_stats[0] + metric_stats[0],
-            cached=chunk_stats[1] + metric_stats[1],
+            embedded=chunk_stats[0] + metric_stats[0] - resumed,
+            cached=chunk_stats[1] + metric_stats[1] + resumed,
+            resumed=resumed,
             seconds={"embedding": embedded - started, "indexing": time.perf_counter() - embedded},
         )
         counts = {name: counts[name] for name in (*FRAMES, "metrics")}
@@ -173,6 +192,8 @@ def write_generation(
             (gen,),
         )
     reached("pg:flipped")  # tests kill here: the new generation live, the old ones not yet dropped
+    if pending:
+        pending.clear()  # the generation holds them now
     drop_old(conn, keep_generations)
     return gen, stats, counts
 

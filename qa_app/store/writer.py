@@ -34,6 +34,7 @@ from qa_app.store.manifest import (
     old_path,
     read_manifest,
 )
+from qa_app.store.pending import PendingFiles
 from qa_app.text.names import region_stem
 from qa_app.text.tokens import make_tokenizer, tokenize
 
@@ -85,7 +86,8 @@ def frames(results: list[FileResult]) -> dict[str, pd.DataFrame]:
 @dataclass(frozen=True)
 class BuildStats:
     embedded: int  # chunk and metric texts embedded by this build
-    cached: int  # taken from the previous index
+    cached: int  # taken from the previous index (or an interrupted build's pending vectors)
+    resumed: int = 0  # of those, embedded by an earlier build that was killed before it finished
     seconds: dict[str, float] = field(default_factory=dict, compare=False)  # "embedding", "indexing"
 
 
@@ -137,6 +139,7 @@ def write_index(
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     cache = _previous_vectors(index_dir, embedder)
+    pending = PendingFiles(index_dir, embedder.id)
     prefix = f".{index_dir.name}-build-"
     for stale in index_dir.parent.glob(f"{prefix}*"):  # left by a killed build (builds hold a lock: none runs)
         shutil.rmtree(stale, ignore_errors=True)
@@ -149,14 +152,18 @@ def write_index(
         started = time.perf_counter()
         keys = [text_key(t) for t in chunks["index_text"]]
         chunks["key"] = keys
-        vectors, new_chunks = embed_cached(
-            embedder, chunks["index_text"].tolist(), cache, keys=keys, progress=stage(progress, "embedding sections")
-        )
         labels = sorted(set(figures["metric"].dropna()) - {""})
         label_keys = [text_key(t) for t in labels]
+        resumed = pending.load(k for k in (*keys, *label_keys) if k not in cache)
+        cache.update(resumed)
+        vectors, new_chunks = embed_cached(
+            embedder, chunks["index_text"].tolist(), cache, keys=keys, progress=stage(progress, "embedding sections"),
+            save=pending.save,
+        )  # fmt: skip
         metric_vectors, new_metrics = embed_cached(
-            embedder, labels, cache, keys=label_keys, progress=stage(progress, "embedding metric labels")
-        )
+            embedder, labels, cache, keys=label_keys, progress=stage(progress, "embedding metric labels"),
+            save=pending.save,
+        )  # fmt: skip
         tables["metrics"] = pd.DataFrame({"metric": labels, "key": label_keys})
         row_of = {label: i for i, label in enumerate(labels)}
         figures["metric_row"] = [row_of.get(m, -1) for m in figures["metric"]]
@@ -179,6 +186,7 @@ def write_index(
         stats = BuildStats(
             embedded=new_chunks + new_metrics,
             cached=len(chunks) + len(labels) - new_chunks - new_metrics,
+            resumed=len(resumed),
             seconds=seconds,
         )
         manifest = {
@@ -223,6 +231,7 @@ def write_index(
             raise
         _fsync_dir(index_dir.parent)  # the rename itself survives a power cut
         shutil.rmtree(old, ignore_errors=True)
+        pending.clear()  # the new index holds them now
         return stats
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -88,6 +88,7 @@ def build_command(settings: Settings, if_stale: bool, out: TextIO | None = None)
         f"{settings.index_dir}"
         + (f"; {len(result.failures)} files not read" if result.failures else "")
         + f"\nembedded {stats.embedded} texts, {stats.cached} unchanged taken from the last build"
+        + (f" ({stats.resumed} embedded by a build that was interrupted)" if stats.resumed else "")
         + "\nseconds: "
         + ", ".join(f"{stage} {s:.2f}" for stage, s in result.seconds.items()),
         file=out,

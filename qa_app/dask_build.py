@@ -54,26 +54,27 @@ def cluster(settings: Settings) -> Iterator[Client]:
         yield client
 
 
-def _gather(
-    client: Client, futures: list, done: Done | None, each: Callable[[int, object], None] | None = None
-) -> list:
-    """Results in the order of `futures`, with progress as they finish; `each(i, result)` as task i finishes."""
+def _gather(futures: list, done: Done | None, each: Callable[[int, object], None] | None = None) -> list:
+    """Results in the order of `futures`, each fetched once as its task finishes (with progress, and
+    `each(i, result)` for task i then)."""
     if done:
         done(0, len(futures))
     position = {future.key: i for i, future in enumerate(futures)}
-    for n, future in enumerate(as_completed(futures), 1):
+    results: list = [None] * len(futures)
+    for n, (future, result) in enumerate(as_completed(futures, with_results=True), 1):
+        results[position[future.key]] = result
         if each:
-            each(position[future.key], future.result())
+            each(position[future.key], result)
         reached("dask:done")  # tests kill the build here, while workers still read or embed
         if done:
             done(n, len(futures))
-    return client.gather(futures)
+    return results
 
 
 def read_files(client: Client, jobs: Sequence[ReadJob], settings: Settings, done: Done | None = None) -> list:
     """Each job's FileResult, or the Failure saying why it cannot be read, in job order."""
     futures = [client.submit(read_one, job, settings, pure=False) for job in jobs]
-    return _gather(client, futures, done)
+    return _gather(futures, done)
 
 
 def read_one(job: ReadJob, settings: Settings) -> FileResult | Failure:
@@ -99,10 +100,9 @@ def embed_texts(
     futures = [client.submit(embed_batch, spec, batch, pure=False) for batch in batches]
 
     def saved(i: int, vectors: object) -> None:
-        if save:
-            save(list(keys[i * per_task : (i + 1) * per_task]), np.asarray(vectors))
+        save(list(keys[i * per_task : (i + 1) * per_task]), np.asarray(vectors))
 
-    parts = _gather(client, futures, done, saved if save else None)
+    parts = _gather(futures, done, saved if save else None)
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 

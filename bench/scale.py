@@ -237,6 +237,12 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def cpu() -> str:
+    """The processor a row was measured on, short (rows of several machines share the table)."""
+    name = machine().split(",")[0]
+    return "Intel Xeon" if "Xeon" in name else "AMD EPYC" if "EPYC" in name else name
+
+
 def commit() -> str:
     """The code a row was measured on (rows of several runs share the table)."""
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
@@ -246,8 +252,8 @@ def commit() -> str:
 def backends_table(results: list[dict]) -> str:
     rows = [
         "| reports | chunks | backend | workers | build (s) | add one report (s) | open (s) | p50 (ms) | p95 (ms) "
-        "| ask RSS (MB) | server RSS (MB) | accuracy | code |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| ask RSS (MB) | server RSS (MB) | accuracy | CPU | code |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in sorted(results, key=lambda r: (r["size"], r["backend"], r.get("workers", 0))):
         server = f"{r['server_rss_mb']:,.0f}" if r.get("server_rss_mb", float("nan")) == r.get("server_rss_mb") else "–"
@@ -258,6 +264,7 @@ def backends_table(results: list[dict]) -> str:
                        f"{r['accuracy']:.1%} ({r['right']}/{r['asked']})"]  # fmt: skip
         else:
             fields += ["–"] * 6
+        fields.append(r.get("cpu", "AMD EPYC"))  # the rows before this column were all measured on one
         fields.append(r.get("commit", "d61d0df"))  # the rows of the first run carry no commit: that merge's
         rows.append("| " + " | ".join(fields) + " |")
     return "\n".join(rows)
@@ -276,7 +283,7 @@ def compare(sizes: list[int], work: Path, args: argparse.Namespace) -> list[dict
                 flags = ("--backend", backend) + (("--workers", str(workers)) if workers else ())
                 index = folder / f"index-{backend}"
                 result = {"size": n, "backend": backend, **({"workers": workers} if workers else {}),
-                          "commit": commit()}  # fmt: skip
+                          "cpu": cpu(), "commit": commit()}  # fmt: skip
                 result |= build(folder, flags, index)
                 if k == len(counts) - 1:  # measured once per backend, on its last build
                     asking = ("--backend", backend)
@@ -322,7 +329,7 @@ def main() -> None:
             compare([int(s) for s in args.sizes.split(",")], args.work, args)
             results = json.loads((args.work / "backends.json").read_text("utf-8"))  # with sizes of earlier runs
         text = (
-            f"Machine: {machine()}.\n"
+            f"Every row on 2 cores and 24 GiB; its processor in the CPU column. Last run on: {machine()}.\n"
             "Rows of several runs (`code`: the commit each was measured on). Last command: "
             f"`.venv/bin/python bench/scale.py --backends {args.backends} --workers {args.workers} "
             f"--sizes {args.sizes} --questions {args.questions} --seed {args.seed}`, {time.strftime('%Y-%m-%d')}.\n"

@@ -1,10 +1,10 @@
 """The postgres build's heavy stages on Dask workers: reading files, embedding passages, BM25 tokens.
 
-A LocalCluster of worker processes (Settings.build_workers, 0: one per core) or the scheduler at
-Settings.scheduler_address. Each worker reads in its own reading child (qa_app.sandbox) and loads the
-embedder once, on its first batch. Results are gathered in the order they were asked for, never the order
-they finish in, and a vector is a function of its text alone (qa_app.embed.e5torch): so the index is the
-same, bit for bit, whatever the number of workers.
+A LocalCluster of worker processes (Settings.build_workers, 0: one per core; each embeds on its share of the
+cores) or the scheduler at Settings.scheduler_address. Each worker reads in its own reading child
+(qa_app.sandbox) and loads the embedder once, on its first batch. Results are gathered in the order they
+were asked for, never the order they finish in, and a vector is a function of its text alone
+(qa_app.embed.e5torch): so the index is the same, bit for bit, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -48,9 +48,15 @@ def cluster(settings: Settings) -> Iterator[Client]:
         with Client(settings.scheduler_address) as client:
             yield client
         return
-    workers = settings.build_workers or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    workers = settings.build_workers or cores
+    # Dask gives each worker OMP_ and MKL_NUM_THREADS=1 (torch takes the latter); a worker's passes get its
+    # share of the cores instead: one worker on two cores embedded at half the machine's rate. The vectors
+    # do not depend on it (qa_app.embed.e5torch).
+    share = str(max(1, cores // workers))
+    threads = {"OMP_NUM_THREADS": share, "MKL_NUM_THREADS": share}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as local, Client(local) as client:  # fmt: skip
+                      silence_logs=logging.ERROR, env=threads) as local, Client(local) as client:  # fmt: skip
         yield client
 
 

@@ -5,6 +5,7 @@ workers, and equal to the folder's tables, vectors and BM25 weights. Runs the em
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,6 +127,23 @@ def dump(index: Path) -> dict[str, object]:
             rows, vectors = read_vectors(conn, query, (), manifest["embedder"]["dim"])
             out[table] = (rows.tolist(), vectors.tobytes())
     return out
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_local_worker_embeds_on_its_share_of_the_cores(workers: int) -> None:
+    # Dask sets OMP_NUM_THREADS=1 in its workers: a lone worker would embed on one core of two
+    from qa_app import dask_build
+
+    with dask_build.cluster(Settings(build_workers=workers)) as client:
+        threads = client.run(_torch_threads)
+    assert len(threads) == workers
+    assert set(threads.values()) == {max(1, (os.cpu_count() or 1) // workers)}
 
 
 def test_one_and_two_workers_build_the_same_index_as_the_folder(

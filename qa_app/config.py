@@ -93,6 +93,10 @@ class Settings:
     # of up to that many sections is scored exactly either way. Chosen in docs/BENCHMARKS.md.
     exact_max_sections: int = 20_000
     hnsw_ef_search: int = 128
+    # The postgres backend reads a scope's vectors from SQL when it has up to this many sections; a broader
+    # scope is scored on every vector, read once per engine (qa_app.store.pg_index.PgDense). Measured in
+    # docs/SCALING.md.
+    pg_scope_read_max: int = 2_000
     # Query vectors kept per engine, by text (1.5 KB each): a metric phrase or question asked again is not
     # embedded again (qa_app.engine).
     query_cache: int = 4096

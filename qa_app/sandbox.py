@@ -196,13 +196,18 @@ _child = ReadingChild()
 
 
 def process_file(
-    path: Path, settings: Settings, name: str | None = None, corrections: dict[str, Correction] | None = None
+    path: Path,
+    settings: Settings,
+    name: str | None = None,
+    corrections: dict[str, Correction] | None = None,
+    child: ReadingChild | None = None,
 ) -> FileResult:
     """Read and split one file (qa_app.pipeline) in the reading child, under its memory limit and timeout.
 
     Whatever a file unpacks to, it can only take down the child: this process gets the result, or an
     IngestError with a plain reason when the file cannot be read or is refused. The build and the app's
-    upload check read every file through here. `corrections` (qa_app.corrections) are the file's organisation
+    upload check read every file through here, in this process's one child unless `child` is given (a Dask
+    worker's threads each have their own). `corrections` (qa_app.corrections) are the file's organisation
     and year set by hand.
     """
-    return _child.read(path, settings, name, corrections)
+    return (child or _child).read(path, settings, name, corrections)

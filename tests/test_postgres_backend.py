@@ -100,6 +100,30 @@ def test_both_backends_read_the_same_rows(seed_index: Path, pg_seed: Path) -> No
         pg.db.close()
 
 
+def test_a_broad_scope_is_scored_on_the_resident_vectors_as_on_its_rows_read(pg_seed: Path) -> None:
+    """A scope above `pg_scope_read_max` sections is taken from the vectors read once per engine, not
+    from SQL: the same rows, in the same order, with the same scores to the bit."""
+    from qa_app.embed import get_embedder
+
+    settings = Settings(index_dir=pg_seed, backend="postgres")
+    pg = load_pg_index(settings)
+    try:
+        read = pg.searchers(settings)[2]
+        resident = pg.searchers(settings.with_overrides(pg_scope_read_max=0))[2]
+        lookup = pg.reads.lookup(pg.reports)
+        scopes = [rows for table in (lookup.rows_of_report, lookup.mentions) for rows in table.values()]
+        scopes += [np.arange(0, pg.reads.sections_count, 3), np.arange(pg.reads.sections_count - 1)]
+        assert len(scopes) > 10 and max(map(len, scopes)) > 100
+        embedder = get_embedder(settings.embedder)
+        for question in ("信访救助支出多少", "存在的问题", "2023年部门整体支出绩效目标完成情况"):
+            qvec = embedder.encode_queries([question])[0]
+            for rows in scopes:
+                assert read.ranking(qvec, rows, 30) == resident.ranking(qvec, rows, 30)
+        assert resident._everything and not read._everything  # each took its own path
+    finally:
+        pg.db.close()
+
+
 @pytest.mark.skipif(not REALWORLD.exists(), reason="../shared/eval/realworld is not beside the project")
 def test_realworld_answers_are_identical(tmp_path: Path) -> None:
     corpus = REALWORLD / "corpus"
@@ -138,15 +162,36 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_each_local_worker_embeds_on_its_share_of_the_cores(workers: int) -> None:
-    # Dask sets OMP_NUM_THREADS=1 in its workers: a lone worker would embed on one core of two
-    from qa_app import dask_build
+def _reading_children() -> int:
+    """The reading children (qa_app.sandbox) this process has started."""
+    me, found = str(os.getpid()), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        found += parent == me and b"qa_app.sandbox" in command
+    return found
 
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_local_worker_embeds_and_reads_on_its_share_of_the_cores(workers: int) -> None:
+    # Dask sets OMP_NUM_THREADS=1 in its workers: a lone worker would embed on one core of two; and with one
+    # task thread a lone worker read one file at a time, the other core idle
+    from qa_app import dask_build
+    from qa_app.build import corpus_files
+
+    share = max(1, (os.cpu_count() or 1) // workers)
+    jobs = [dask_build.ReadJob(path, path.name, "", {}) for path in corpus_files(ROOT / "corpus")]
     with dask_build.cluster(Settings(build_workers=workers)) as client:
         threads = client.run(_torch_threads)
+        read = dask_build.read_files(client, jobs * 2, Settings())
+        children = client.run(_reading_children)
     assert len(threads) == workers
-    assert set(threads.values()) == {max(1, (os.cpu_count() or 1) // workers)}
+    assert set(threads.values()) == {share}
+    assert [r.doc.name for r in read] == [j.name for j in jobs * 2]  # in the order asked, whatever read them
+    assert sum(children.values()) == workers * share  # a child per task thread, each reading files in turn
 
 
 def _embedding_page_faults() -> tuple[str | None, int]:

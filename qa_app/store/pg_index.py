@@ -189,19 +189,25 @@ class PgLexical:
         ids, counts = query_terms(tokens, {term: term_id for term, (term_id, _) in known.items()})
         if not len(ids) or not len(rows):
             return np.zeros(len(rows), np.float32)
-        query = "SELECT term_id, row, tf, dl FROM {}.postings WHERE term_id = ANY(%s)"
+        # The postings come back as one bytea of big-endian int4 quadruples, not as rows: a common word has a
+        # posting in most sections, and 118,361 of them took 92 ms as rows (a Python tuple each; a binary COPY
+        # sends a message a row), 40 ms as one value, at 1,000 reports.
+        query = (
+            "SELECT string_agg(int4send(term_id) || int4send(row) || int4send(tf) || int4send(dl), ''::bytea) "
+            "FROM {}.postings WHERE term_id = ANY(%s)"
+        )
         params: tuple = (ids.tolist(),)
         if len(rows) < self.n:
             query += " AND row = ANY(%s)"  # the scope inside the query: only its postings come back
             params += (rows.tolist(),)
-        found = self.db.rows(sql.SQL(query).format(sql.Identifier(self.schema)), params)
-        if not found:  # (a binary COPY of the postings costs twice this SELECT at a few thousand of them)
+        ((found,),) = self.db.rows(sql.SQL(query).format(sql.Identifier(self.schema)), params)
+        if not found:
             return np.zeros(len(rows), np.float32)
-        terms, at, tf, dl = (np.asarray(column, np.int64) for column in zip(*found, strict=True))
+        terms, at, tf, dl = np.frombuffer(found, ">i4").reshape(-1, 4).astype(np.int64).T
         df = {term_id: frequency for term_id, frequency in known.values()}
-        column = {int(term_id): j for j, term_id in enumerate(ids)}
         idfs = np.asarray([bm25.idf(df[int(i)], self.n) for i in ids], np.float32)
-        at_column = np.asarray([column[int(t)] for t in terms], np.int64)
+        order = np.argsort(ids)
+        at_column = order[np.searchsorted(ids, terms, sorter=order)]  # each posting's column: its term's place
         matrix = sparse.csc_matrix(
             (bm25.weights(tf, dl, idfs[at_column], self.mean_length), (np.searchsorted(rows, at), at_column)),
             shape=(len(rows), len(ids)),
@@ -234,8 +240,10 @@ class PgNamed:
 
 @dataclass(frozen=True)
 class PgDense:
-    """`Dense` over the vectors table: a scope of up to `exact_max` rows is read from SQL and scored exactly;
-    a search of more goes to a flat FAISS index of every vector, read once per engine when first needed."""
+    """`Dense` over the vectors table: a scope of up to `exact_max` rows is scored exactly, a search of more
+    goes to a flat FAISS index of every vector, read once per engine when first needed. A scope of up to
+    `read_max` rows is read from SQL; a broader one (a year: thousands of rows, 740 ms at p95 at 5,000
+    reports) is taken from that resident matrix, the same float32 rows in the same order, so the same scores."""
 
     db: Db
     schema: str
@@ -243,6 +251,7 @@ class PgDense:
     dim: int
     exact_max: int
     ef_search: int
+    read_max: int
     _everything: list[Dense] = field(default_factory=list)  # the flat index, once built
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -251,6 +260,9 @@ class PgDense:
             return []
         q = np.ascontiguousarray(qvec, dtype=np.float32).reshape(1, -1)
         if exact or (len(rows) <= self.exact_max and len(rows) != self.n):
+            if len(rows) > self.read_max:
+                got = np.unique(rows)  # as the query below returns them: each row once, in order
+                return top(self.everything().matrix[got] @ q[0], got, depth)
             query = sql.SQL("SELECT row, embedding FROM {}.vectors WHERE row = ANY(%s) ORDER BY row").format(
                 sql.Identifier(self.schema)
             )
@@ -294,8 +306,9 @@ class PgIndex:
         schema, n = schema_of(self.generation), self.reads.sections_count
         lexical = PgLexical(self.db, schema, n, self.mean_length)
         dim = int(self.manifest["embedder"]["dim"])
-        return lexical, PgNamed(lexical), PgDense(self.db, schema, n, dim, settings.exact_max_sections,
-                                                  settings.hnsw_ef_search)  # fmt: skip
+        dense = PgDense(self.db, schema, n, dim, settings.exact_max_sections, settings.hnsw_ef_search,
+                        settings.pg_scope_read_max)  # fmt: skip
+        return lexical, PgNamed(lexical), dense
 
 
 def has_database(settings: Settings) -> bool:

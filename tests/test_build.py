@@ -280,9 +280,9 @@ def test_unreadable_files_are_reported_and_not_read_again_while_unchanged(pair: 
     calls: list[str] = []
     real = qa_app.build.process_file
 
-    def spy(path: Path, settings: Settings, name: str | None = None, corrections: dict | None = None):
+    def spy(path: Path, settings: Settings, name: str | None = None, corrections: dict | None = None, child=None):
         calls.append(name or path.name)
-        return real(path, settings, name, corrections)
+        return real(path, settings, name, corrections, child)
 
     monkeypatch.setattr(qa_app.build, "process_file", spy)
     again = build_index(pair)

@@ -277,6 +277,7 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
                 ),
                 lambda texts, words: dask_build.tokenize_texts(client, texts, words),
                 settings.keep_generations,
+                settings.pg_postings_block_rows,
                 extra={"reading": reading_key(settings)},
                 progress=progress,
                 pending=pending,

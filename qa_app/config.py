@@ -97,6 +97,10 @@ class Settings:
     # scope is scored on every vector, read once per engine (qa_app.store.pg_index.PgDense): 2,000 rows read
     # took 21 ms, 20,000 took 221 ms (12 ms resident) at 1,000 reports (docs/SCALING.md).
     pg_scope_read_max: int = 2_000
+    # The postgres backend keeps a term's BM25 postings a row per block of this many sections
+    # (qa_app.store.pg_copy): a question of one report reads one block a term, and adding a report rewrites
+    # the last block of each term it holds and copies the others as they are.
+    pg_postings_block_rows: int = 1024
     # Query vectors kept per engine, by text (1.5 KB each): a metric phrase or question asked again is not
     # embedded again (qa_app.engine).
     query_cache: int = 4096
@@ -163,7 +167,8 @@ class Settings:
 
 def load_settings() -> Settings:
     """Defaults, then the environment: QA_CORPUS and QA_INDEX name the two folders, QA_EMBEDDER the model,
-    QA_CONVERSATIONS the app's conversation file, QA_BACKEND / QA_DATABASE_URL / QA_SCHEDULER the postgres index."""
+    QA_CONVERSATIONS the app's conversation file, QA_BACKEND / QA_DATABASE_URL / QA_SCHEDULER the postgres index,
+    QA_PG_BLOCK_ROWS its postings' block size."""
     env = os.environ
     return Settings().with_overrides(
         corpus_dir=Path(env["QA_CORPUS"]) if env.get("QA_CORPUS") else None,
@@ -173,6 +178,7 @@ def load_settings() -> Settings:
         backend=env.get("QA_BACKEND") or None,
         database_url=env.get("QA_DATABASE_URL") or None,
         scheduler_address=env.get("QA_SCHEDULER") or None,
+        pg_postings_block_rows=int(env["QA_PG_BLOCK_ROWS"]) if env.get("QA_PG_BLOCK_ROWS") else None,
     )
 
 

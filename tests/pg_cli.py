@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def qa_app(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
     environ = {**os.environ, "PYTHONIOENCODING": "utf-8", **env}
-    for name in ("QA_EMBEDDER", "QA_BACKEND", "QA_DATABASE_URL", "QA_FAULTS"):
+    for name in ("QA_EMBEDDER", "QA_BACKEND", "QA_DATABASE_URL", "QA_FAULTS", "QA_PG_BLOCK_ROWS"):
         if name not in env:
             environ.pop(name, None)
     return subprocess.run(
@@ -27,10 +27,9 @@ def qa_app(*args: str, stdin: str | None = None, **env: str) -> subprocess.Compl
     )
 
 
-def build_pg(corpus: Path, index: Path, workers: int) -> None:
-    run = qa_app(
-        "build", "--backend", "postgres", "--workers", str(workers), "--index", str(index), QA_CORPUS=str(corpus)
-    )
+def build_pg(corpus: Path, index: Path, workers: int, **env: str) -> None:
+    flags = ("--backend", "postgres", "--workers", str(workers), "--index", str(index))
+    run = qa_app("build", *flags, QA_CORPUS=str(corpus), **env)
     assert run.returncode == 0, run.stderr.decode("utf-8", "replace")[-3000:]
 
 

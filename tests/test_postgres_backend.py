@@ -25,7 +25,7 @@ from qa_app.config import Settings
 from qa_app.search import bm25
 from qa_app.search.retrieve import Within, stored_vectors
 from qa_app.store.loader import load_index
-from qa_app.store.pg_copy import read_vectors
+from qa_app.store.pg_copy import read_vectors, unpack_lengths, unpack_postings
 from qa_app.store.pg_index import load_pg_index
 from qa_app.store.pg_server import connect, stop_embedded
 from qa_app.store.pg_writer import DTYPES, current_generation, read_manifest, schema_of
@@ -145,7 +145,7 @@ def dump(index: Path) -> dict[str, object]:
         manifest = read_manifest(conn, gen)
         out: dict[str, object] = {"manifest": {k: manifest[k] for k in ("files", "failures", "counts", "reading")}}
         for table in (*DTYPES, "vocab", "postings", "words", "meta"):
-            order = {"vocab": "term_id", "postings": "term_id, row", "words": "word", "meta": "num_docs"}.get(table)
+            order = {"vocab": "term_id", "postings": "term_id, block", "words": "word", "meta": "num_docs"}.get(table)
             query = sql.SQL("SELECT * FROM {}.{} ORDER BY " + (order or "row")).format(s, sql.Identifier(table))
             cur = conn.execute(query)
             out[table] = ([c.name for c in cur.description], cur.fetchall())
@@ -255,18 +255,18 @@ def test_one_and_two_workers_build_the_same_index_as_the_folder(
     }  # fmt: skip
     term_of = {term_id: term for term, term_id, _ in a["vocab"][1]}
     df_of = {term_id: df for _, term_id, df in a["vocab"][1]}
-    ((n, mean_length),) = a["meta"][1]
+    ((n, mean_length, lengths),) = a["meta"][1]
     assert n == len(folder_chunks := pd.read_parquet(seed_index / "chunks.parquet")) == csc["num_docs"]
     assert sorted(term_of.values()) == sorted(t for t, v in theirs.items() if v[0])
-    postings = np.asarray(a["postings"][1], np.int64)
-    idfs = np.asarray([bm25.idf(df_of[t], n) for t in postings[:, 0]], np.float32)
-    weights = bm25.weights(postings[:, 2], postings[:, 3], idfs, mean_length)
+    terms, rows, tfs = unpack_postings([(term_id, data) for term_id, _, data in a["postings"][1]])
+    idfs = np.asarray([bm25.idf(df_of[t], n) for t in terms.tolist()], np.float32)
+    weights = bm25.weights(tfs, unpack_lengths(lengths)[rows], idfs, mean_length)
     mine: dict[str, tuple[list[int], list[np.float32]]] = {}
-    for (term_id, row, _, _), weight in zip(postings.tolist(), weights, strict=True):
+    for term_id, row, weight in zip(terms.tolist(), rows.tolist(), weights, strict=True):
         mine.setdefault(term_of[term_id], ([], []))
         mine[term_of[term_id]][0].append(row)
         mine[term_of[term_id]][1].append(weight)
     assert {t: (rows, np.asarray(w, np.float32).tobytes()) for t, (rows, w) in mine.items()} == {
         t: v for t, v in theirs.items() if v[0]
     }
-    assert len(folder_chunks) == len({row for _, row, _, _ in a["postings"][1]})
+    assert len(folder_chunks) == len(set(rows.tolist())) == len(unpack_lengths(lengths))

@@ -14,6 +14,7 @@ from pg_cli import ROOT, answers, build_pg
 from psycopg import sql
 
 from qa_app.config import Settings
+from qa_app.store.pg_copy import unpack_lengths, unpack_postings
 from qa_app.store.pg_server import connect, stop_embedded
 from qa_app.store.pg_writer import current_generation, read_manifest, schema_of
 from qa_app.text.tokens import dictionary_words
@@ -21,7 +22,9 @@ from qa_app.text.tokens import dictionary_words
 FIRST = ["001_8614dcb30a713240.txt", "003_d2e36f3a4881f76a.txt"]
 ADDED = "004_be4a0c6940302084.txt"
 RENAMED = "岳阳市财政局_2023_信访救助基金.txt"
+APPENDED = "001_归档副本.txt"
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+BLOCK = "16"  # sections per block of postings: these few reports span many blocks, so builds copy some
 
 
 def bm25_state(index: Path) -> dict[str, object]:
@@ -31,18 +34,23 @@ def bm25_state(index: Path) -> dict[str, object]:
     with connect(Settings(index_dir=index, backend="postgres")) as conn:
         gen = current_generation(conn)
         s = sql.Identifier(schema_of(gen))
-        postings = conn.execute(
-            sql.SQL(
-                "SELECT v.term, c.chunk_id, p.tf, p.dl FROM {s}.postings p JOIN {s}.vocab v USING (term_id) "
-                "JOIN {s}.chunks c ON c.row = p.row ORDER BY v.term, c.chunk_id"
-            ).format(s=s)
-        ).fetchall()
+        terms, rows, tfs = unpack_postings(
+            conn.execute(sql.SQL("SELECT term_id, data FROM {}.postings").format(s)).fetchall()
+        )
+        term_of = dict(conn.execute(sql.SQL("SELECT term_id, term FROM {}.vocab").format(s)).fetchall())
+        chunk_of = [c for (c,) in conn.execute(sql.SQL("SELECT chunk_id FROM {}.chunks ORDER BY row").format(s))]
+        (lengths,) = conn.execute(sql.SQL("SELECT lengths FROM {}.meta").format(s)).fetchone()
+        dl = unpack_lengths(lengths)
+        found = zip(terms.tolist(), rows.tolist(), tfs.tolist(), strict=True)
+        postings = sorted((term_of[t], chunk_of[r], f, int(dl[r])) for t, r, f in found)
         df = dict(conn.execute(sql.SQL("SELECT term, df FROM {}.vocab").format(s)).fetchall())
         meta = conn.execute(sql.SQL("SELECT num_docs, mean_length FROM {}.meta").format(s)).fetchone()
         words = [w for (w,) in conn.execute(sql.SQL("SELECT word FROM {}.words").format(s))]
         texts = [t for (t,) in conn.execute(sql.SQL("SELECT index_text FROM {}.chunks ORDER BY row").format(s))]
         built = read_manifest(conn, gen)["bm25"]
-        return {"postings": postings, "df": df, "meta": meta, "words": words, "texts": texts, "built": built}
+        blocks = [b for (b,) in conn.execute(sql.SQL("SELECT block FROM {}.postings").format(s))]
+        return {"postings": postings, "df": df, "meta": meta, "words": words, "texts": texts, "built": built,
+                "chunks": chunk_of, "blocks": blocks}  # fmt: skip
 
 
 def holding(texts: list[str], before: dict, after: dict) -> int:
@@ -70,8 +78,8 @@ def renamed_report(to: Path) -> None:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """BM25 states of one index through four builds (two seed reports; a renamed copy of one added; a third
-    seed added; both removed) and of a first build of the four files."""
+    """BM25 states of one index through five builds (two seed reports; a renamed copy of one added; a third
+    seed added; both removed; a copy of the first with a note appended) and of a first build of four files."""
     root = tmp_path_factory.mktemp("incremental")
     corpus, index, fresh = root / "corpus", root / "index", root / "fresh"
     corpus.mkdir()
@@ -79,25 +87,29 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         shutil.copy(ROOT / "corpus" / name, corpus / name)
     states: dict[str, dict] = {}
     try:
-        build_pg(corpus, index, workers=1)
+        build_pg(corpus, index, workers=1, QA_PG_BLOCK_ROWS=BLOCK)
         states["first"] = bm25_state(index)
         renamed_report(corpus / RENAMED)
-        build_pg(corpus, index, workers=1)
+        build_pg(corpus, index, workers=1, QA_PG_BLOCK_ROWS=BLOCK)
         states["renamed"] = bm25_state(index)
         shutil.copy(ROOT / "corpus" / ADDED, corpus / ADDED)
-        build_pg(corpus, index, workers=1)
+        build_pg(corpus, index, workers=1, QA_PG_BLOCK_ROWS=BLOCK)
         states["added"] = bm25_state(index)
         lines = "".join(
             json.dumps({"q": json.loads(q)["q"]}, ensure_ascii=False) + "\n" for q in DEV.open(encoding="utf-8")
         )
         states["added"]["answers"] = answers(index, lines, "postgres")
-        build_pg(corpus, fresh, workers=1)
+        build_pg(corpus, fresh, workers=1, QA_PG_BLOCK_ROWS=BLOCK)
         states["fresh"] = bm25_state(fresh)
         states["fresh"]["answers"] = answers(fresh, lines, "postgres")
         (corpus / ADDED).unlink()
         (corpus / RENAMED).unlink()
-        build_pg(corpus, index, workers=1)
+        build_pg(corpus, index, workers=1, QA_PG_BLOCK_ROWS=BLOCK)
         states["removed"] = bm25_state(index)
+        text = (corpus / FIRST[0]).read_text("utf-8")
+        (corpus / APPENDED).write_text(text + "\n附注：本报告已归档。\n", "utf-8")  # no new name nor label
+        build_pg(corpus, index, workers=1, QA_PG_BLOCK_ROWS=BLOCK)
+        states["appended"] = bm25_state(index)
     finally:
         stop_embedded(index)
         stop_embedded(fresh)
@@ -121,9 +133,35 @@ def test_an_upload_tokenizes_its_sections_and_the_kept_ones_holding_a_word_it_ad
     assert retokenized(renamed, added) == holding(added["texts"][: renamed["meta"][0]], renamed, added)
 
 
+def first_changed(before: dict, after: dict) -> int:
+    """The first row whose postings a build cannot keep as they are: a section moved, or holding a changed
+    dictionary word (or the first new row)."""
+    changed = set(dictionary_words(before["words"])) ^ set(dictionary_words(after["words"]))
+    for row, (was, now) in enumerate(zip(before["chunks"], after["chunks"], strict=False)):
+        if was != now or any(w in after["texts"][row] for w in changed):
+            return row
+    return min(len(before["chunks"]), len(after["chunks"]))
+
+
+def test_an_upload_copies_the_blocks_of_postings_before_its_first_changed_section(history: dict[str, dict]) -> None:
+    steps = [("first", "renamed"), ("renamed", "added"), ("added", "removed"), ("removed", "appended")]
+    copied = {}
+    for before, after in steps:
+        a, b = history[before], history[after]
+        clean = first_changed(a, b) // int(BLOCK)
+        copied[after] = b["built"]["blocks_copied"]
+        assert copied[after] == sum(block < clean for block in a["blocks"]), after
+        assert b["built"]["blocks_written"] == sum(block >= clean for block in b["blocks"]), after
+    # a report bringing no new word keeps every block but the last of each term, and tokenizes only itself
+    appended, removed = history["appended"], history["removed"]
+    assert appended["built"]["tokenized"] == appended["meta"][0] - removed["meta"][0]
+    assert copied["appended"] == sum(block < removed["meta"][0] // int(BLOCK) for block in removed["blocks"]) > 0
+
+
 def test_every_build_history_ends_in_the_postings_of_a_first_build(history: dict[str, dict]) -> None:
     added, fresh = history["added"], history["fresh"]
-    assert fresh["built"] == {"tokenized": fresh["meta"][0], "kept": 0}
+    assert fresh["built"] == {"tokenized": fresh["meta"][0], "kept": 0, "block_rows": int(BLOCK),
+                              "blocks_copied": 0, "blocks_written": len(fresh["blocks"])}  # fmt: skip
     assert same_bm25(added, fresh)
     assert added["answers"] == fresh["answers"]
     removed, first = history["removed"], history["first"]

@@ -1,8 +1,8 @@
 """Tables, vectors and BM25 postings into and out of PostgreSQL with COPY, bit for bit.
 
 Frames go as text COPY rows (psycopg writes a float with its shortest exact repr); vectors and postings go as
-binary COPY built by numpy in one buffer (no Python loop per row): a float32 crosses as its four bytes, so
-what a query scores is exactly what the build embedded, and a million postings load in a second.
+binary COPY built by numpy (no Python loop per row): a float32 crosses as its four bytes, so what a query
+scores is exactly what the build embedded; postings go a row per term and block of sections.
 """
 
 from __future__ import annotations
@@ -103,26 +103,73 @@ def read_vectors(
     return records["row"].astype(np.int64), np.ascontiguousarray(records["v"], dtype=np.float32)
 
 
-_POSTING = np.dtype(
-    [("n", ">i2"), ("l1", ">i4"), ("t", ">i4"), ("l2", ">i4"), ("r", ">i4"), ("l3", ">i4"), ("f", ">i4"),
-     ("l4", ">i4"), ("d", ">i4")]
-)  # fmt: skip
+# A posting inside a term's block: the section's row and the term's count in it (little-endian int4 pairs).
+POSTING = np.dtype([("row", "<i4"), ("tf", "<i4")])
+_BLOCK_HEAD = np.dtype([("n", ">i2"), ("l1", ">i4"), ("t", ">i4"), ("l2", ">i4"), ("b", ">i4"), ("l3", ">i4")])
 
 
-def copy_postings(
+def copy_posting_blocks(
     conn: psycopg.Connection,
     table: sql.Composable,
     terms: np.ndarray,
     rows: np.ndarray,
-    counts: np.ndarray,
-    lengths: np.ndarray,
-) -> None:
-    """Rows (term_id, row, tf, dl: four int4) as binary COPY: each term's count in a section, and the
-    section's length, from which a question's BM25 weights are computed (qa_app.search.bm25)."""
-    records = np.zeros(len(terms), _POSTING)
-    records["n"], records["l1"], records["l2"], records["l3"], records["l4"] = 4, 4, 4, 4, 4
-    records["t"], records["r"], records["f"], records["d"] = terms, rows, counts, lengths
-    _copy_binary(conn, sql.SQL("COPY {} (term_id, row, tf, dl) FROM STDIN (FORMAT binary)").format(table), records)
+    tfs: np.ndarray,
+    block_rows: int,
+) -> int:
+    """Postings sorted by (term, row) as rows (term_id, block, data) by binary COPY: `data` holds a term's
+    postings of sections `block * block_rows` to the next block's first, as `POSTING` pairs. A row a term and
+    block, not a posting: one b-tree entry and tuple header per block where a posting each took ~60 bytes,
+    and a scoped question reads the blocks its sections lie in. Returns how many rows were written."""
+    if not len(terms):
+        return 0
+    blocks = np.asarray(rows, np.int64) // block_rows
+    starts = np.flatnonzero(np.r_[True, (np.diff(terms) != 0) | (np.diff(blocks) != 0)])
+    ends = np.r_[starts[1:], len(terms)]
+    payload = np.empty(len(terms), POSTING)
+    payload["row"], payload["tf"] = rows, tfs
+    data = memoryview(payload.tobytes())
+    heads = np.zeros(len(starts), _BLOCK_HEAD)
+    heads["n"], heads["l1"], heads["l2"] = 3, 4, 4
+    heads["t"], heads["b"], heads["l3"] = terms[starts], blocks[starts], (ends - starts) * POSTING.itemsize
+    head = memoryview(heads.tobytes())
+    size, width = POSTING.itemsize, _BLOCK_HEAD.itemsize
+    statement = sql.SQL("COPY {} (term_id, block, data) FROM STDIN (FORMAT binary)").format(table)
+    with conn.cursor().copy(statement) as copy:
+        copy.write(_HEADER)
+        for at in range(0, len(starts), 65536):  # a few MB a write
+            part = enumerate(zip(starts[at : at + 65536].tolist(), ends[at : at + 65536].tolist(), strict=True), at)
+            pieces = ((head[i * width : (i + 1) * width], data[a * size : b * size]) for i, (a, b) in part)
+            copy.write(b"".join(piece for pair in pieces for piece in pair))
+        copy.write(_TRAILER)
+    return len(starts)
+
+
+def postings_query(schema: str, by_block: bool) -> sql.Composed:
+    """Each asked term's postings (`%s`: term ids), its blocks joined in order, so rows ascend within a term;
+    with `by_block`, only the blocks named by a second parameter."""
+    query = "SELECT term_id, string_agg(data, ''::bytea ORDER BY block) FROM {}.postings WHERE term_id = ANY(%s)"
+    query += " AND block = ANY(%s)" if by_block else ""
+    return sql.SQL(query + " GROUP BY term_id").format(sql.Identifier(schema))
+
+
+def unpack_postings(found: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term ids, rows, counts) of the rows `postings_query` returned, as int64 arrays."""
+    parts = [np.frombuffer(data, POSTING) for _, data in found]
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    joined = np.concatenate(parts)
+    terms = np.repeat(np.asarray([t for t, _ in found], np.int64), [len(p) for p in parts])
+    return terms, joined["row"].astype(np.int64), joined["tf"].astype(np.int64)
+
+
+def pack_lengths(lengths: np.ndarray) -> bytes:
+    """The sections' BM25 lengths in row order, stored as one value (little-endian int4)."""
+    return np.asarray(lengths, "<i4").tobytes()
+
+
+def unpack_lengths(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, "<i4").astype(np.int64)
 
 
 def _copy_binary(conn: psycopg.Connection, statement: sql.Composable, records: np.ndarray) -> None:

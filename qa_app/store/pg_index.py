@@ -35,7 +35,7 @@ from qa_app.embed import embedder_id
 from qa_app.search import bm25
 from qa_app.search.retrieve import Dense, Lookup, Within, query_terms, top
 from qa_app.store.manifest import SCHEMA_VERSION, IndexUnavailable
-from qa_app.store.pg_copy import read_frame, read_vectors
+from qa_app.store.pg_copy import postings_query, read_frame, read_vectors, unpack_lengths, unpack_postings
 from qa_app.store.pg_server import Db, connect, has_embedded
 from qa_app.store.pg_writer import LAYOUT, current_generation, read_manifest, schema_of
 from qa_app.store.reads import SECTION_COLUMNS
@@ -172,6 +172,8 @@ class PgLexical:
     schema: str
     n: int  # sections of the generation
     mean_length: float
+    lengths: np.ndarray  # each section's BM25 length, by row
+    block_rows: int  # sections per block of postings, as the build wrote them
 
     def known(self, terms: list[str]) -> dict[str, tuple[int, int]]:
         """Each term the generation has → (term id, how many sections hold it)."""
@@ -189,29 +191,27 @@ class PgLexical:
         ids, counts = query_terms(tokens, {term: term_id for term, (term_id, _) in known.items()})
         if not len(ids) or not len(rows):
             return np.zeros(len(rows), np.float32)
-        # The postings come back as one bytea of big-endian int4 quadruples, not as rows: a common word has a
-        # posting in most sections, and 118,361 of them took 92 ms as rows (a Python tuple each; a binary COPY
-        # sends a message a row), 40 ms as one value, at 1,000 reports.
-        query = (
-            "SELECT string_agg(int4send(term_id) || int4send(row) || int4send(tf) || int4send(dl), ''::bytea) "
-            "FROM {}.postings WHERE term_id = ANY(%s)"
-        )
-        params: tuple = (ids.tolist(),)
-        if len(rows) < self.n:
-            query += " AND row = ANY(%s)"  # the scope inside the query: only its postings come back
-            params += (rows.tolist(),)
-        ((found,),) = self.db.rows(sql.SQL(query).format(sql.Identifier(self.schema)), params)
-        if not found:
+        # A term's postings are rows of blocks (qa_app.store.pg_copy): a scope reads only the blocks its
+        # sections lie in, and its postings are picked out of them here.
+        scoped = len(rows) < self.n
+        params: tuple = (ids.tolist(),) + ((np.unique(rows // self.block_rows).tolist(),) if scoped else ())
+        terms, at, tf = unpack_postings(self.db.rows(postings_query(self.schema, by_block=scoped), params))
+        if scoped:
+            inside = np.zeros(self.n, bool)
+            inside[rows] = True
+            keep = inside[at]
+            terms, at, tf = terms[keep], at[keep], tf[keep]
+        if not len(at):
             return np.zeros(len(rows), np.float32)
-        terms, at, tf, dl = np.frombuffer(found, ">i4").reshape(-1, 4).astype(np.int64).T
         df = {term_id: frequency for term_id, frequency in known.values()}
         idfs = np.asarray([bm25.idf(df[int(i)], self.n) for i in ids], np.float32)
         order = np.argsort(ids)
         at_column = order[np.searchsorted(ids, terms, sorter=order)]  # each posting's column: its term's place
         matrix = sparse.csc_matrix(
-            (bm25.weights(tf, dl, idfs[at_column], self.mean_length), (np.searchsorted(rows, at), at_column)),
+            (bm25.weights(tf, self.lengths[at], idfs[at_column], self.mean_length),
+             (np.searchsorted(rows, at), at_column)),
             shape=(len(rows), len(ids)),
-        )
+        )  # fmt: skip
         return np.asarray(matrix @ counts).ravel()
 
 
@@ -228,12 +228,14 @@ class PgNamed:
         ids = self.lexical.term_ids(list(grams))
         if len(ids) < len(grams):
             return []
-        found = self.lexical.db.rows(
+        schema, db = self.lexical.schema, self.lexical.db
+        _, at, _ = unpack_postings(db.rows(postings_query(schema, by_block=False), (sorted(ids.values()),)))
+        rows, hits = np.unique(at, return_counts=True)
+        found = db.rows(
             sql.SQL(
-                "SELECT DISTINCT c.report_id FROM {s}.chunks c WHERE c.row IN (SELECT row FROM {s}.postings "
-                "WHERE term_id = ANY(%s) GROUP BY row HAVING count(*) = %s) AND strpos(c.index_text, %s) > 0"
-            ).format(s=sql.Identifier(self.lexical.schema)),
-            (sorted(ids.values()), len(ids), name),
+                "SELECT DISTINCT report_id FROM {}.chunks WHERE row = ANY(%s) AND strpos(index_text, %s) > 0"
+            ).format(sql.Identifier(schema)),
+            (rows[hits == len(ids)].tolist(), name),
         )
         return sorted(r for (r,) in found)
 
@@ -301,10 +303,12 @@ class PgIndex:
     db: Db
     generation: int
     mean_length: float  # of the sections' BM25 token counts, as bm25s takes it
+    lengths: np.ndarray  # each section's BM25 token count, by row (4 bytes a section)
 
     def searchers(self, settings: Settings) -> tuple[PgLexical, PgNamed, PgDense]:
         schema, n = schema_of(self.generation), self.reads.sections_count
-        lexical = PgLexical(self.db, schema, n, self.mean_length)
+        lexical = PgLexical(self.db, schema, n, self.mean_length, self.lengths,
+                            int(self.manifest["bm25"]["block_rows"]))  # fmt: skip
         dim = int(self.manifest["embedder"]["dim"])
         dense = PgDense(self.db, schema, n, dim, settings.exact_max_sections, settings.hnsw_ef_search,
                         settings.pg_scope_read_max)  # fmt: skip
@@ -372,7 +376,9 @@ def _open(conn: psycopg.Connection, db: Db, settings: Settings) -> PgIndex:
     _, metric_vectors = read_vectors(conn, query, (), dim)
     words = [w for (w,) in conn.execute(sql.SQL("SELECT word FROM {}.words").format(sql.Identifier(schema)))]
     counts = manifest["counts"]
-    (mean_length,) = conn.execute(sql.SQL("SELECT mean_length FROM {}.meta").format(sql.Identifier(schema))).fetchone()
+    mean_length, lengths = conn.execute(
+        sql.SQL("SELECT mean_length, lengths FROM {}.meta").format(sql.Identifier(schema))
+    ).fetchone()
     return PgIndex(
         path=settings.index_dir,
         manifest=manifest,
@@ -386,4 +392,5 @@ def _open(conn: psycopg.Connection, db: Db, settings: Settings) -> PgIndex:
         db=db,
         generation=gen,
         mean_length=float(mean_length),
+        lengths=unpack_lengths(lengths),
     )

@@ -30,15 +30,27 @@ from qa_app.search.bm25 import mean_length, term_counts
 from qa_app.search.retrieve import year_rows
 from qa_app.store.manifest import SCHEMA_VERSION, Failure
 from qa_app.store.pending import Pending
-from qa_app.store.pg_copy import copy_frame, copy_postings, copy_vectors, create_frame_table, read_vectors
+from qa_app.store.pg_copy import (
+    POSTING,
+    copy_frame,
+    copy_posting_blocks,
+    copy_vectors,
+    create_frame_table,
+    pack_lengths,
+    postings_query,
+    read_vectors,
+    unpack_lengths,
+    unpack_postings,
+)
 from qa_app.store.writer import BuildStats, Progress, user_words
 from qa_app.text.tokens import bigram_terms, dictionary_words
 
 FRAMES = ("documents", "reports", "chunks", "figures")
 # The generation's tables and indexes as readers expect them: a generation of another layout is rebuilt,
 # never read (2: the sections' year mentions as a table, figures found by section and by file; 3: postings
-# of term counts, the weights computed per question).
-LAYOUT = 3
+# of term counts, the weights computed per question; 4: postings a row per term and block of sections, the
+# sections' lengths in meta).
+LAYOUT = 4
 # The dtypes the folder backend's tables load with (Parquet); a column not named here keeps the frame's.
 DTYPES: dict[str, dict[str, str]] = {
     "documents": dict.fromkeys(("doc", "format", "encoding", "sha256", "text", "copies"), "str"),
@@ -113,12 +125,14 @@ def write_generation(
     embed: Embed,
     tokenize_all: Tokenize,
     keep_generations: int,
+    block_rows: int,
     extra: dict | None = None,
     progress: Progress | None = None,
     pending: Pending | None = None,
 ) -> tuple[int, BuildStats, dict[str, int]]:
     """Write a generation of the tables of `frames` for the files just read (`new`) and the rows of the files
     in `keep` from `old_gen`, then make it the live one; returns (generation, stats, rows per table).
+    `block_rows`: sections per block of a term's BM25 postings (Settings.pg_postings_block_rows).
     `pending` holds what a killed build embedded (`embed` saves each batch there); cleared once committed."""
     embedder_id, dim = embedder
     started = time.perf_counter()
@@ -145,9 +159,10 @@ def write_generation(
         metric_stats, labels = _metric_vectors(conn, s, old, dim, resuming, progress)
         counts["metrics"] = labels
         embedded = time.perf_counter()
-        tokenized_by = read_manifest(conn, old_gen).get("tokenizer", {}) if old is not None else {}
-        same_tokens = tokenized_by.get("version") == versions.TOKENIZER
-        bm25 = _bm25(conn, s, old if same_tokens else None, counts["kept_chunks"], tokenize_all)
+        old_manifest = read_manifest(conn, old_gen) if old is not None else {}
+        same_tokens = old_manifest.get("tokenizer", {}).get("version") == versions.TOKENIZER
+        bm25 = _bm25(conn, s, old if same_tokens else None, counts["kept_chunks"], tokenize_all, block_rows,
+                     old_manifest.get("bm25", {}).get("block_rows"))  # fmt: skip
         if progress:
             progress("indexing", 1, 1)
         _indexes(conn, s)
@@ -394,14 +409,25 @@ def _vector_table(conn: psycopg.Connection, table: sql.Composable, dim: int) -> 
     )
 
 
-def _bm25(conn: psycopg.Connection, s: str, old: str | None, kept: int, tokenize_all: Tokenize) -> dict[str, int]:
-    """The user dictionary of this generation's names and the BM25 postings: (term, section, count, length).
+def _bm25(
+    conn: psycopg.Connection,
+    s: str,
+    old: str | None,
+    kept: int,
+    tokenize_all: Tokenize,
+    block_rows: int,
+    old_block_rows: int | None,
+) -> dict[str, int]:
+    """The user dictionary of this generation's names and the BM25 postings: each term's (section, count)
+    pairs in blocks of `block_rows` sections, and every section's length.
 
-    With `old` (the live generation, tokenized the same way) the kept sections' postings are copied under
-    their new rows, and only the new sections and the kept ones holding a dictionary word this build adds or
-    removes are tokenized (a text's tokens depend on the words inside it only: qa_app.text.tokens). Weights
-    are not stored: they depend on every section, and are computed per question (qa_app.search.bm25).
-    Returns how many sections were tokenized and how many kept their postings."""
+    With `old` (the live generation, tokenized the same way) the kept sections keep their postings and
+    lengths under their new rows, and only the new sections and the kept ones holding a dictionary word this
+    build adds or removes are tokenized (a text's tokens depend on the words inside it only:
+    qa_app.text.tokens). The old blocks whose sections all keep their rows (all of them but the last when a
+    report is added) are copied as they are; the rest are unpacked, renumbered and merged with the new
+    postings. Weights are not stored: they depend on every section, and are computed per question
+    (qa_app.search.bm25). Returns what was tokenized, kept, copied and written."""
     ident = sql.Identifier(s)
     reports = pd.DataFrame(
         conn.execute(sql.SQL("SELECT org, region FROM {}.reports ORDER BY row").format(ident)).fetchall(),
@@ -417,76 +443,100 @@ def _bm25(conn: psycopg.Connection, s: str, old: str | None, kept: int, tokenize
             copy.write_row((w,))
     n = int(conn.execute(sql.SQL("SELECT count(*) FROM {}.chunks").format(ident)).fetchone()[0])
     conn.execute(
-        sql.SQL(
-            "CREATE TABLE {}.postings (term_id integer NOT NULL, row integer NOT NULL, tf integer NOT NULL, "
-            "dl integer NOT NULL)"
-        ).format(ident)
-    )
-    conn.execute(sql.SQL("CREATE TABLE {}.terms (term text NOT NULL, term_id integer NOT NULL)").format(ident))
+        sql.SQL("CREATE TABLE {}.postings (term_id integer NOT NULL, block integer NOT NULL, data bytea NOT NULL)")
+        .format(ident)
+    )  # fmt: skip
+    conn.execute(sql.SQL("ALTER TABLE {}.postings ALTER COLUMN data SET STORAGE EXTERNAL").format(ident))  # no pglz
+    lengths = np.zeros(n, np.int64)
+    known: dict[str, int] = {}
+    carried = (np.zeros(0, np.int64),) * 3
+    copied = 0
     kept = kept if old is not None else 0
     todo = list(range(kept, n))
     if kept:
         o = sql.Identifier(old)
-        conn.execute(
-            sql.SQL(
-                "CREATE TEMP TABLE rowmap ON COMMIT DROP AS SELECT c.row AS old, n.row AS new "
-                "FROM {o}.chunks c JOIN {s}.chunks n USING (chunk_id) WHERE n.row < %s"
-            ).format(o=o, s=ident),
-            (kept,),
-        )
-        conn.execute("CREATE UNIQUE INDEX ON rowmap (old)")
+        pairs = np.asarray(
+            conn.execute(
+                sql.SQL(
+                    "SELECT c.row, n.row FROM {o}.chunks c JOIN {s}.chunks n USING (chunk_id) WHERE n.row < %s"
+                ).format(o=o, s=ident),
+                (kept,),
+            ).fetchall(),
+            np.int64,
+        ).reshape(-1, 2)
+        old_n, old_lengths = conn.execute(sql.SQL("SELECT num_docs, lengths FROM {}.meta").format(o)).fetchone()
+        new_of = np.full(old_n, -1, np.int64)  # each old row's row here; -1: its postings are not kept
+        new_of[pairs[:, 0]] = pairs[:, 1]
+        lengths[pairs[:, 1]] = unpack_lengths(old_lengths)[pairs[:, 0]]
         before = [w for (w,) in conn.execute(sql.SQL("SELECT word FROM {}.words").format(o))]
         changed = sorted(set(dictionary_words(words)) ^ set(dictionary_words(before)))
-        affected = _holding(conn, s, old, kept, changed)
-        conn.execute("DELETE FROM rowmap WHERE new = ANY(%s)", (affected,))
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {s}.postings (term_id, row, tf, dl) SELECT p.term_id, m.new, p.tf, p.dl "
-                "FROM {o}.postings p JOIN rowmap m ON m.old = p.row"
-            ).format(s=ident, o=o)
+        affected = _holding(conn, s, old, new_of, kept, changed)
+        new_of[np.isin(new_of, affected)] = -1
+        moved = np.flatnonzero(new_of != np.arange(old_n))
+        clean = (int(moved[0]) if len(moved) else old_n) // block_rows  # blocks of rows that all stay put
+        clean = clean if old_block_rows == block_rows else 0
+        copied = conn.execute(
+            sql.SQL("INSERT INTO {s}.postings SELECT term_id, block, data FROM {o}.postings WHERE block < %s").format(
+                s=ident, o=o
+            ),
+            (clean,),
+        ).rowcount
+        terms, rows, tfs = unpack_postings(
+            conn.execute(
+                sql.SQL("SELECT term_id, data FROM {}.postings WHERE block >= %s ORDER BY term_id, block").format(o),
+                (clean,),
+            ).fetchall()
         )
-        conn.execute(sql.SQL("INSERT INTO {s}.terms (term, term_id) SELECT term, term_id FROM {o}.vocab").format(
-            s=ident, o=o))  # fmt: skip
+        rows = new_of[rows]
+        stays = rows >= 0
+        carried = (terms[stays], rows[stays], tfs[stays])
+        known = dict(conn.execute(sql.SQL("SELECT term, term_id FROM {}.vocab").format(o)).fetchall())
         todo = affected + todo
     found = conn.execute(
         sql.SQL("SELECT row, index_text FROM {}.chunks WHERE row = ANY(%s) ORDER BY row").format(ident), (todo,)
     ).fetchall()
     counted = [term_counts(tokens) for tokens in tokenize_all([t for _, t in found], words)]
-    known = dict(conn.execute(sql.SQL("SELECT term, term_id FROM {}.terms").format(ident)).fetchall())
     # A term's id never changes while it has postings, so kept postings are copied as they are; the new terms
     # are numbered after the known ones in sorted order (a first build numbers them all in sorted order).
-    fresh = sorted({t for terms, _, _ in counted for t in terms} - known.keys())
+    fresh = sorted({t for names, _, _ in counted for t in names} - known.keys())
     first = max(known.values(), default=-1) + 1
-    with conn.cursor().copy(sql.SQL("COPY {}.terms (term, term_id) FROM STDIN").format(ident)) as copy:
-        for offset, term in enumerate(fresh):
-            copy.write_row((term, first + offset))
     known.update((term, first + offset) for offset, term in enumerate(fresh))
-    terms = np.asarray([known[t] for terms, _, _ in counted for t in terms], np.int64)
-    rows = np.repeat(np.asarray([row for row, _ in found], np.int64), [len(c[0]) for c in counted])
-    tf = np.asarray([f for _, counts, _ in counted for f in counts], np.int64)
-    dl = np.repeat(np.asarray([c[2] for c in counted], np.int64), [len(c[0]) for c in counted])
+    conn.execute(sql.SQL("CREATE TABLE {}.terms (term text NOT NULL, term_id integer NOT NULL)").format(ident))
+    with conn.cursor().copy(sql.SQL("COPY {}.terms (term, term_id) FROM STDIN").format(ident)) as copy:
+        for term, term_id in known.items():
+            copy.write_row((term, term_id))
+    sizes = [len(c[0]) for c in counted]
+    lengths[[row for row, _ in found]] = [c[2] for c in counted]
+    terms = np.concatenate([carried[0], np.asarray([known[t] for names, _, _ in counted for t in names], np.int64)])
+    rows = np.concatenate([carried[1], np.repeat(np.asarray([row for row, _ in found], np.int64), sizes)])
+    tfs = np.concatenate([carried[2], np.asarray([f for _, counts, _ in counted for f in counts], np.int64)])
     order = np.lexsort((rows, terms))
-    copy_postings(conn, sql.SQL("{}.postings").format(ident), terms[order], rows[order], tf[order], dl[order])
+    written = copy_posting_blocks(
+        conn, sql.SQL("{}.postings").format(ident), terms[order], rows[order], tfs[order], block_rows
+    )
     conn.execute(
         sql.SQL(
-            "CREATE TABLE {s}.vocab AS SELECT t.term, t.term_id, d.df FROM {s}.terms t "
-            "JOIN (SELECT term_id, count(*)::integer AS df FROM {s}.postings GROUP BY term_id) d USING (term_id)"
-        ).format(s=ident)
+            "CREATE TABLE {s}.vocab AS SELECT t.term, t.term_id, d.df FROM {s}.terms t JOIN (SELECT term_id, "
+            "(sum(octet_length(data)) / %s)::integer AS df FROM {s}.postings GROUP BY term_id) d USING (term_id)"
+        ).format(s=ident),
+        (POSTING.itemsize,),
     )
     conn.execute(sql.SQL("DROP TABLE {}.terms").format(ident))
-    lengths = conn.execute(
-        sql.SQL("SELECT min(dl) FROM {}.postings GROUP BY row ORDER BY row").format(ident)
-    ).fetchall()
     conn.execute(
-        sql.SQL("CREATE TABLE {}.meta (num_docs integer NOT NULL, mean_length double precision NOT NULL)").format(ident)
+        sql.SQL(
+            "CREATE TABLE {}.meta (num_docs integer NOT NULL, mean_length double precision NOT NULL, "
+            "lengths bytea NOT NULL)"
+        ).format(ident)
     )
     conn.execute(
-        sql.SQL("INSERT INTO {}.meta VALUES (%s, %s)").format(ident), (n, mean_length([d for (d,) in lengths]))
+        sql.SQL("INSERT INTO {}.meta VALUES (%s, %s, %s)").format(ident),
+        (n, mean_length(lengths.tolist()), pack_lengths(lengths)),
     )
-    return {"tokenized": len(found), "kept": n - len(found)}
+    return {"tokenized": len(found), "kept": n - len(found), "block_rows": block_rows,
+            "blocks_copied": copied, "blocks_written": written}  # fmt: skip
 
 
-def _holding(conn: psycopg.Connection, s: str, old: str, kept: int, words: list[str]) -> list[int]:
+def _holding(conn: psycopg.Connection, s: str, old: str, new_of: np.ndarray, kept: int, words: list[str]) -> list[int]:
     """Kept sections (new rows) whose text holds one of `words`: those with every CJK bigram of a word in
     the live generation's postings, then the word itself; a word without a bigram is looked for in every text."""
     ident, o = sql.Identifier(s), sql.Identifier(old)
@@ -498,15 +548,12 @@ def _holding(conn: psycopg.Connection, s: str, old: str, kept: int, words: list[
                                               (grams,))]  # fmt: skip
             if len(ids) < len(grams):
                 continue  # a bigram of the word is in no kept section, so the word is in none
-            candidates = sql.SQL(
-                "SELECT m.new FROM {o}.postings p JOIN rowmap m ON m.old = p.row WHERE p.term_id = ANY(%s) "
-                "GROUP BY m.new HAVING count(*) = %s"
-            ).format(o=o)
+            _, at, _ = unpack_postings(conn.execute(postings_query(old, by_block=False), (ids,)).fetchall())
+            old_rows, hits = np.unique(at, return_counts=True)
+            candidates = new_of[old_rows[hits == len(ids)]]
             found = conn.execute(
-                sql.SQL("SELECT row FROM {s}.chunks WHERE row IN ({c}) AND strpos(index_text, %s) > 0").format(
-                    s=ident, c=candidates
-                ),
-                (ids, len(ids), word),
+                sql.SQL("SELECT row FROM {}.chunks WHERE row = ANY(%s) AND strpos(index_text, %s) > 0").format(ident),
+                (candidates[candidates >= 0].tolist(), word),
             )
         else:
             found = conn.execute(
@@ -521,7 +568,7 @@ def _indexes(conn: psycopg.Connection, s: str) -> None:
     """Made after the rows are in (one sort each, not a b-tree insert per row); then planner statistics."""
     ident = sql.Identifier(s)
     for statement in (
-        "CREATE INDEX ON {}.postings (term_id, row)",
+        "CREATE UNIQUE INDEX ON {}.postings (term_id, block)",
         "CREATE UNIQUE INDEX ON {}.vocab (term)",
         "CREATE UNIQUE INDEX ON {}.chunks (row)",
         "CREATE INDEX ON {}.chunks (report_id)",

@@ -251,14 +251,15 @@ def commit() -> str:
 
 def backends_table(results: list[dict]) -> str:
     rows = [
-        "| reports | chunks | backend | workers | build (s) | add one report (s) | open (s) | p50 (ms) | p95 (ms) "
-        "| ask RSS (MB) | server RSS (MB) | accuracy | CPU | code |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| reports | chunks | backend | workers | build (s) | add one report (s) | on disk (MB) | open (s) | p50 (ms) "
+        "| p95 (ms) | ask RSS (MB) | server RSS (MB) | accuracy | CPU | code |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in sorted(results, key=lambda r: (r["size"], r["backend"], r.get("workers", 0))):
         server = f"{r['server_rss_mb']:,.0f}" if r.get("server_rss_mb", float("nan")) == r.get("server_rss_mb") else "–"
         fields = [f"{r['reports']:,}", f"{r['chunks']:,}", r["backend"], str(r.get("workers", "–")),
-                  f"{r['build_s']:.0f}", f"{r['add_one_s']:.0f}" if "add_one_s" in r else "–"]  # fmt: skip
+                  f"{r['build_s']:.0f}", f"{r['add_one_s']:.0f}" if "add_one_s" in r else "–",
+                  f"{r['index_mb']:,.0f}"]  # fmt: skip
         if "p50_ms" in r:
             fields += [f"{r['load_s']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}", f"{r['rss_mb']:,.0f}", server,
                        f"{r['accuracy']:.1%} ({r['right']}/{r['asked']})"]  # fmt: skip
@@ -333,7 +334,8 @@ def main() -> None:
             "Rows of several runs (`code`: the commit each was measured on). Last command: "
             f"`.venv/bin/python bench/scale.py --backends {args.backends} --workers {args.workers} "
             f"--sizes {args.sizes} --questions {args.questions} --seed {args.seed}`, {time.strftime('%Y-%m-%d')}.\n"
-            "Open is the time to the first answer of a fresh `qa-app ask --json -`; p50/p95 the wall time per "
+            "On disk: the index folder after the build (for postgres the server's data folder, WAL included). Open "
+            "is the time to the first answer of a fresh `qa-app ask --json -`; p50/p95 the wall time per "
             "question after it; RSS of that process once loaded, and of the embedded server beside it.\n\n"
             + backends_table(results)
         )

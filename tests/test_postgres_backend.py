@@ -29,12 +29,14 @@ from qa_app.store.pg_copy import read_vectors, unpack_lengths, unpack_postings
 from qa_app.store.pg_index import load_pg_index
 from qa_app.store.pg_server import connect, stop_embedded
 from qa_app.store.pg_writer import DTYPES, current_generation, read_manifest, schema_of
+from qa_app.text.tokens import tokenize
 
 SHARED = ROOT.parent / "shared" / "eval"
 DEV = SHARED / "dev_questions.jsonl"
 DIALOGUES = SHARED / "dev_dialogues.jsonl"
 PROBE = ROOT / "tests" / "data" / "probe_questions.jsonl"
 REALWORLD = SHARED / "realworld"
+SEED_BLOCK = "16"
 
 
 def question_lines(*paths: Path) -> str:
@@ -45,9 +47,10 @@ def question_lines(*paths: Path) -> str:
 
 @pytest.fixture(scope="module")
 def pg_seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The seeds built into the postgres backend by two Dask workers."""
+    """The seeds built into the postgres backend by two Dask workers, their BM25 postings in blocks of 16
+    sections (the 141 sections span 9 blocks: a question of one report reads some of them, not all)."""
     index = tmp_path_factory.mktemp("pg-seed") / "index"
-    build_pg(ROOT / "corpus", index, workers=2)
+    build_pg(ROOT / "corpus", index, workers=2, QA_PG_BLOCK_ROWS=SEED_BLOCK)
     yield index
     stop_embedded(index)
 
@@ -96,6 +99,37 @@ def test_both_backends_read_the_same_rows(seed_index: Path, pg_seed: Path) -> No
         same(a.figures_of_doc(doc), b.figures_of_doc(doc))
         same(a.report_sections(report), b.report_sections(report))
         pd.testing.assert_frame_equal(a.counts().sort_index(), b.counts().sort_index())
+    finally:
+        pg.db.close()
+
+
+def test_bm25_scores_and_named_reports_are_the_folders_bit_for_bit(seed_index: Path, pg_seed: Path) -> None:
+    """PgLexical reads a scope's blocks of postings and weighs them per question; the folder's Lexical sums
+    bm25s's precomputed matrix: the same float32 scores, bit for bit, for every scope (one report, a year's
+    mentions, scattered rows, everything), and the same reports for the names of `Named`."""
+    folder = load_index(seed_index, Settings().embedder)
+    settings = Settings(index_dir=pg_seed, backend="postgres")
+    pg = load_pg_index(settings)
+    try:
+        (mine, pg_named, _), (theirs, named, _) = pg.searchers(settings), folder.searchers(Settings())
+        assert int(pg.manifest["bm25"]["block_rows"]) < pg.reads.sections_count / 4  # scopes span a few blocks
+        lookup = pg.reads.lookup(pg.reports)
+        n = pg.reads.sections_count
+        scopes = [rows for table in (lookup.rows_of_report, lookup.mentions) for rows in table.values()]
+        scopes += [np.arange(0, n, 7), np.arange(n - 1), np.arange(n), np.array([n - 1])]
+        questions = [json.loads(line)["q"] for line in DEV.read_text("utf-8").splitlines() if line.strip()]
+        questions += ["的的的 年 支出", "不在任何报告里的词语"]
+        compared = 0
+        for question in questions:
+            tokens = tokenize(question, folder.tokenizer)
+            assert tokens == tokenize(question, pg.tokenizer)
+            for rows in scopes:
+                a, b = mine.scores(tokens, rows), theirs.scores(tokens, rows)
+                assert a.dtype == b.dtype == np.float32 and a.tobytes() == b.tobytes(), (question, len(rows))
+                compared += int((a > 0).sum())
+        assert compared > 10_000
+        for name in ("湘潭县信访局", "岳阳市", "信访救助", "不存在的单位"):
+            assert pg_named.reports(name) == named.reports(name), name
     finally:
         pg.db.close()
 
@@ -225,7 +259,7 @@ def test_one_and_two_workers_build_the_same_index_as_the_folder(
     seed_index: Path, pg_seed: Path, tmp_path: Path
 ) -> None:
     one = tmp_path / "one"
-    build_pg(ROOT / "corpus", one, workers=1)
+    build_pg(ROOT / "corpus", one, workers=1, QA_PG_BLOCK_ROWS=SEED_BLOCK)
     try:
         a, b = dump(pg_seed), dump(one)
     finally:

@@ -35,7 +35,7 @@ from qa_app.embed import embedder_id
 from qa_app.search import bm25
 from qa_app.search.retrieve import Dense, Lookup, Within, query_terms, top
 from qa_app.store.manifest import SCHEMA_VERSION, IndexUnavailable
-from qa_app.store.pg_copy import postings_query, read_frame, read_vectors, unpack_lengths, unpack_postings
+from qa_app.store.pg_copy import POSTING, postings_query, read_frame, read_vectors, unpack_lengths, unpack_postings
 from qa_app.store.pg_server import Db, connect, has_embedded
 from qa_app.store.pg_writer import LAYOUT, current_generation, read_manifest, schema_of
 from qa_app.store.reads import SECTION_COLUMNS
@@ -192,26 +192,33 @@ class PgLexical:
         if not len(ids) or not len(rows):
             return np.zeros(len(rows), np.float32)
         # A term's postings are rows of blocks (qa_app.store.pg_copy): a scope reads only the blocks its
-        # sections lie in, and its postings are picked out of them here.
+        # sections lie in, and its postings are picked out of them here. They come back grouped by term, rows
+        # ascending, so the matrix is put together by column as it is (no sort, no search per posting).
         scoped = len(rows) < self.n
         params: tuple = (ids.tolist(),) + ((np.unique(rows // self.block_rows).tolist(),) if scoped else ())
-        terms, at, tf = unpack_postings(self.db.rows(postings_query(self.schema, by_block=scoped), params))
-        if scoped:
-            inside = np.zeros(self.n, bool)
-            inside[rows] = True
-            keep = inside[at]
-            terms, at, tf = terms[keep], at[keep], tf[keep]
-        if not len(at):
+        found = self.db.rows(postings_query(self.schema, by_block=scoped), params)
+        column = {int(term_id): c for c, term_id in enumerate(ids.tolist())}
+        found = sorted(found, key=lambda hit: column[hit[0]])
+        parts = [np.frombuffer(data, POSTING) for _, data in found]
+        places = [p["row"] for p in parts]  # each posting's place in `rows`: its row, over every section
+        if scoped:  # the scope's blocks' postings, few: placed by search, those outside the scope dropped
+            places = [np.minimum(np.searchsorted(rows, p["row"]), len(rows) - 1) for p in parts]
+            inside = [rows[at] == p["row"] for at, p in zip(places, parts, strict=True)]
+            parts = [p[keep] for p, keep in zip(parts, inside, strict=True)]
+            places = [at[keep] for at, keep in zip(places, inside, strict=True)]
+        sizes = np.zeros(len(ids), np.int64)
+        sizes[[column[term_id] for term_id, _ in found]] = [len(p) for p in parts]
+        if not sizes.sum():
             return np.zeros(len(rows), np.float32)
+        postings = np.concatenate(parts)
+        at = postings["row"]
         df = {term_id: frequency for term_id, frequency in known.values()}
         idfs = np.asarray([bm25.idf(df[int(i)], self.n) for i in ids], np.float32)
-        order = np.argsort(ids)
-        at_column = order[np.searchsorted(ids, terms, sorter=order)]  # each posting's column: its term's place
+        weights = bm25.weights(postings["tf"], self.lengths[at], np.repeat(idfs, sizes), self.mean_length)
         matrix = sparse.csc_matrix(
-            (bm25.weights(tf, self.lengths[at], idfs[at_column], self.mean_length),
-             (np.searchsorted(rows, at), at_column)),
+            (weights, np.concatenate(places), np.concatenate([[0], np.cumsum(sizes)])),
             shape=(len(rows), len(ids)),
-        )  # fmt: skip
+        )
         return np.asarray(matrix @ counts).ravel()
 
 

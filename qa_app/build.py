@@ -220,6 +220,8 @@ def _build_postgres(settings: Settings, progress: Progress | None) -> BuildRepor
     from qa_app.store import pg_server, pg_writer
     from qa_app.store.pending import PendingTable
 
+    if settings.pg_postings_block_rows < 1:
+        raise BuildError(f"pg_postings_block_rows must be at least 1, not {settings.pg_postings_block_rows}")
     try:
         corrections = read_corrections(settings.corpus_dir)
     except ValueError as exc:

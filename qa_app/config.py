@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -178,8 +180,20 @@ def load_settings() -> Settings:
         backend=env.get("QA_BACKEND") or None,
         database_url=env.get("QA_DATABASE_URL") or None,
         scheduler_address=env.get("QA_SCHEDULER") or None,
-        pg_postings_block_rows=int(env["QA_PG_BLOCK_ROWS"]) if env.get("QA_PG_BLOCK_ROWS") else None,
+        pg_postings_block_rows=_whole_number(env, "QA_PG_BLOCK_ROWS"),
     )
+
+
+def _whole_number(env: Mapping[str, str], name: str) -> int | None:
+    """A positive whole number from the environment; anything else is said on stderr and the default kept
+    (an `ask` must answer whatever a build-only setting holds)."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    print(f"qa-app: {name}={value!r} is not a whole number above 0; the default is used", file=sys.stderr)
+    return None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import pytest
 from pg_cli import ROOT, answers, build_pg
 from psycopg import sql
 
-from qa_app.config import Settings
+from qa_app.build import BuildError, build_index
+from qa_app.config import Settings, load_settings
 from qa_app.store.pg_copy import unpack_lengths, unpack_postings
 from qa_app.store.pg_server import connect, stop_embedded
 from qa_app.store.pg_writer import current_generation, read_manifest, schema_of
@@ -168,3 +169,16 @@ def test_every_build_history_ends_in_the_postings_of_a_first_build(history: dict
     assert removed["meta"][0] == first["meta"][0]
     assert removed["built"]["tokenized"] == holding(removed["texts"], added, removed)  # no new section
     assert same_bm25(removed, first)
+
+
+def test_a_block_size_below_one_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("QA_PG_BLOCK_ROWS", "0")
+    assert load_settings().pg_postings_block_rows == Settings().pg_postings_block_rows  # said, and not taken
+    assert "QA_PG_BLOCK_ROWS='0'" in capsys.readouterr().err
+    monkeypatch.setenv("QA_PG_BLOCK_ROWS", "64")
+    assert load_settings().pg_postings_block_rows == 64
+    index = tmp_path / "index"
+    settings = Settings(corpus_dir=ROOT / "corpus", index_dir=index, backend="postgres", pg_postings_block_rows=0)
+    with pytest.raises(BuildError, match="at least 1"):
+        build_index(settings)
+    assert not (index / "pg").exists()  # refused before a server was made

@@ -465,6 +465,8 @@ def _bm25(
             np.int64,
         ).reshape(-1, 2)
         old_n, old_lengths = conn.execute(sql.SQL("SELECT num_docs, lengths FROM {}.meta").format(o)).fetchone()
+        if len(np.unique(pairs[:, 0])) != len(pairs) or len(np.unique(pairs[:, 1])) != len(pairs):
+            raise ValueError("kept sections do not pair one to one by chunk id")  # each would take two rows
         new_of = np.full(old_n, -1, np.int64)  # each old row's row here; -1: its postings are not kept
         new_of[pairs[:, 0]] = pairs[:, 1]
         lengths[pairs[:, 1]] = unpack_lengths(old_lengths)[pairs[:, 0]]

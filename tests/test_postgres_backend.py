@@ -158,6 +158,41 @@ def test_a_broad_scope_is_scored_on_the_resident_vectors_as_on_its_rows_read(pg_
         pg.db.close()
 
 
+def test_every_vector_is_read_in_pieces_into_the_flat_index_and_held_once(
+    seed_index: Path, pg_seed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search over every section reads the generation's vectors once per engine (737 MB at 20,000 reports).
+    They are parsed from the COPY a piece at a time straight into the FAISS index's own storage: the folder's
+    vectors to the bit, with records cut at the ends of pieces, and no copy of the whole on the way (Python's
+    allocations while reading stay a small part of the matrix; the old read held three)."""
+    import tracemalloc
+
+    from qa_app.store import pg_copy
+
+    monkeypatch.setattr(pg_copy, "_PIECE_BYTES", 10_000)  # not a whole number of 1,554-byte records
+    folder = load_index(seed_index, Settings().embedder)
+    settings = Settings(index_dir=pg_seed, backend="postgres")
+    pg = load_pg_index(settings)
+    try:
+        dense = pg.searchers(settings)[2]
+        tracemalloc.start()
+        matrix = dense.everything().matrix
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        expected = stored_vectors(folder.vectors)
+        assert matrix.shape == expected.shape and matrix.tobytes() == expected.tobytes()
+        assert peak < matrix.nbytes / 4, (peak, matrix.nbytes)
+        query = sql.SQL("SELECT row, embedding FROM {}.vectors ORDER BY row").format(sql.Identifier(dense.schema))
+        rows, vectors = pg.db.run(lambda conn: read_vectors(conn, query, (), matrix.shape[1]))
+        assert rows.tolist() == list(range(len(matrix))) and vectors.tobytes() == expected.tobytes()
+        for wrong in (len(matrix) - 1, len(matrix) + 1):
+            out = np.zeros((wrong, matrix.shape[1]), np.float32)
+            with pytest.raises(ValueError, match="vectors"):
+                pg.db.run(lambda conn, out=out: pg_copy.fill_vectors(conn, query, (), out))
+    finally:
+        pg.db.close()
+
+
 @pytest.mark.skipif(not REALWORLD.exists(), reason="../shared/eval/realworld is not beside the project")
 def test_realworld_answers_are_identical(tmp_path: Path) -> None:
     corpus = REALWORLD / "corpus"

@@ -8,6 +8,7 @@ scores is exactly what the build embedded; postings go a row per term and block 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from psycopg import sql
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
 _EVERY_ROW = sql.SQL("true")
+_PIECE_BYTES = 4 << 20  # what a binary COPY out is parsed by
 
 
 def sql_type(dtype: object) -> str:
@@ -94,13 +96,48 @@ def read_vectors(
     conn: psycopg.Connection, query: sql.Composable, params: tuple, dim: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, vectors) of a query selecting (row int4, embedding vector), in its order, as binary COPY."""
+    pieces = list(_vector_pieces(conn, query, params, dim))
+    if not pieces:
+        return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
+    return (np.concatenate([p["row"] for p in pieces]).astype(np.int64),
+            np.concatenate([p["v"] for p in pieces]).astype(np.float32))  # fmt: skip
+
+
+def fill_vectors(conn: psycopg.Connection, query: sql.Composable, params: tuple, out: np.ndarray) -> np.ndarray:
+    """Like read_vectors, but written into `out` (n, dim) as the COPY streams in, and the rows returned: a
+    whole generation's vectors (hundreds of MB at 20,000 reports) are held once, not once per copy made on
+    the way (the COPY buffer, its slices, the byte-order conversion)."""
+    rows, at = np.zeros(len(out), np.int64), 0
+    for piece in _vector_pieces(conn, query, params, out.shape[1]):
+        if at + len(piece) > len(out):
+            raise ValueError(f"the query returned more than the {len(out)} vectors expected")
+        rows[at : at + len(piece)] = piece["row"]
+        out[at : at + len(piece)] = piece["v"]
+        at += len(piece)
+    if at != len(out):
+        raise ValueError(f"the query returned {at} vectors, not the {len(out)} expected")
+    return rows
+
+
+def _vector_pieces(conn: psycopg.Connection, query: sql.Composable, params: tuple, dim: int) -> Iterator[np.ndarray]:
+    """The records of a binary COPY of (row, embedding), parsed a few MB at a time as they arrive (libpq
+    hands over a row at a time; a record cut at the end of a piece waits for the next)."""
+    kind = _vector_records(dim)
     statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(query)
-    buffer = bytearray()
+    buffer, start = bytearray(), len(_HEADER)
     with conn.cursor().copy(statement, params) as copy:
         for block in copy:
             buffer += block
-    records = np.frombuffer(bytes(buffer[len(_HEADER) : len(buffer) - len(_TRAILER)]), _vector_records(dim))
-    return records["row"].astype(np.int64), np.ascontiguousarray(records["v"], dtype=np.float32)
+            if len(buffer) - start >= _PIECE_BYTES:
+                count = (len(buffer) - start) // kind.itemsize
+                yield np.frombuffer(buffer, kind, count=count, offset=start).copy()
+                del buffer[: start + count * kind.itemsize]
+                start = 0
+    count = (len(buffer) - start) // kind.itemsize
+    if count:
+        yield np.frombuffer(buffer, kind, count=count, offset=start).copy()
+    if bytes(buffer[start + count * kind.itemsize :]) != _TRAILER:
+        raise ValueError("a binary COPY of vectors ended inside a record")
 
 
 # A posting inside a term's block: the section's row and the term's count in it (little-endian int4 pairs).
